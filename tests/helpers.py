@@ -1,0 +1,55 @@
+"""Shared helpers for tests: seeded generators and small clips."""
+
+import torch
+
+from simcomp import Clip
+from simcomp.transforms import ClipTransform
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def random_clip(b=2, t=3, h=8, w=10, j=24, device="cpu", seed=0) -> Clip:
+    g = gen(seed)
+    return Clip(
+        background=torch.rand(b, t, 3, h, w, generator=g),
+        person_rgb=torch.rand(b, t, 3, h, w, generator=g),
+        person_mask=torch.rand(b, t, h, w, generator=g) > 0.5,
+        joints_2d=torch.rand(b, t, j, 2, generator=g) * torch.tensor([w, h]),
+    ).to(device)
+
+
+def assert_clips_equal(a: Clip, b: Clip) -> None:
+    na, nb = [n for n, _ in a.items()], [n for n, _ in b.items()]
+    assert na == nb
+    for n in na:
+        assert torch.equal(getattr(a, n), getattr(b, n)), n
+
+
+class AddNoise(ClipTransform):
+    """Toy: background += U[0, scale) noise per pixel."""
+
+    requires = ("background",)
+
+    def __init__(self, scale=0.1, **kw):
+        super().__init__(**kw)
+        self.scale = scale
+
+    def generate_params(self, clip, generator):
+        return {"noise": torch.rand(clip.background.shape, generator=generator) * self.scale}
+
+    def apply(self, clip, params):
+        return clip.replace(background=clip.background + params["noise"])
+
+
+class Brightness(ClipTransform):
+    """Toy: background *= factor, one factor per clip."""
+
+    requires = ("background",)
+
+    def generate_params(self, clip, generator):
+        return {"factor": 0.5 + torch.rand(clip.batch_size, generator=generator)}
+
+    def apply(self, clip, params):
+        return clip.replace(background=clip.background * params["factor"].view(-1, 1, 1, 1, 1))
