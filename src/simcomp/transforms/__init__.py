@@ -1,5 +1,6 @@
 """Random transforms of a :class:`simcomp.Clip` (kornia style: draw, then apply)."""
 
 from .base import ClipTransform, Compose
+from .composite import CameraTrackedComposite
 
-__all__ = ["ClipTransform", "Compose"]
+__all__ = ["CameraTrackedComposite", "ClipTransform", "Compose"]

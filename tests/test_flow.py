@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+import torch
+
+from simcomp.data.synthetic import background_clips
+from simcomp.flow import (
+    CameraMotionEstimator,
+    OpenCVFlowMedian,
+    PhaseCorrelation,
+    Precomputed,
+    integrate_motion,
+)
+from tests.helpers import gen
+
+
+def _truth_and_estimate(estimator, device, seeds=(0, 1), batch=3):
+    errs = []
+    for seed in seeds:
+        clip = background_clips(batch, 31, generator=gen(100 + seed), device=device, max_pan=8.0)
+        truth = clip.camera_shift.diff(dim=1)
+        errs.append((estimator(clip.background) - truth).norm(dim=-1).flatten().cpu())
+    return torch.cat(errs)
+
+
+def test_torch_estimator_accuracy_with_moving_objects(device):  # SPEC R1
+    err = _truth_and_estimate(PhaseCorrelation(), device)
+    assert err.median() <= 0.25
+    assert err.quantile(0.95) <= 1.0
+
+
+def test_opencv_reference_accuracy():  # SPEC R1
+    err = _truth_and_estimate(OpenCVFlowMedian("dis"), torch.device("cpu"), seeds=(0,), batch=2)
+    assert err.median() <= 0.25
+
+
+def test_integrate_convention():  # SPEC R2
+    motion = torch.tensor([[[1.0, -2.0], [3.0, 0.5], [0.0, 1.0]]])
+    shift = integrate_motion(motion)
+    assert shift.shape == (1, 4, 2)
+    assert torch.equal(shift[0, 2], torch.zeros(2))  # centre frame T//2 = 2
+    torch.testing.assert_close(shift.diff(dim=1), motion)
+
+
+def test_sign_convention_on_a_known_translation(device):  # SPEC R1, R2
+    # Content moves +3 px in x and -2 px in y per frame: motion must be (+3, -2).
+    base = torch.rand(1, 1, 3, 80, 96, generator=gen(0)).to(device)
+    base = torch.nn.functional.avg_pool2d(base[0], 3, 1, 1)[None]
+    frames = torch.cat([torch.roll(base, (-2 * k, 3 * k), dims=(-2, -1)) for k in range(3)], 1)
+    motion = PhaseCorrelation()(frames)
+    torch.testing.assert_close(
+        motion.cpu(), torch.tensor([[[3.0, -2.0], [3.0, -2.0]]]), atol=0.05, rtol=0
+    )
+    shift = integrate_motion(motion)
+    torch.testing.assert_close(shift[0, 0].cpu(), torch.tensor([-3.0, 2.0]), atol=0.1, rtol=0)
+
+
+def test_precomputed_median_and_dense(device):
+    motion = torch.randn(2, 4, 2, device=device)
+    frames = torch.zeros(2, 5, 3, 8, 8, device=device)
+    assert torch.equal(Precomputed(motion)(frames), motion)
+    dense = motion[..., None, None].expand(2, 4, 2, 6, 7).clone()
+    dense[..., 0, 0] += 100  # an outlier pixel does not move the median
+    torch.testing.assert_close(Precomputed(dense)(frames), motion)
+    assert isinstance(PhaseCorrelation(), CameraMotionEstimator)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"flow: expected per-frame motion \(B, T-1, 2\)"):
+        Precomputed(torch.zeros(2, 3, 2, 4))
+    with pytest.raises(ValueError, match="flow: expected motion for"):
+        Precomputed(torch.zeros(2, 3, 2))(torch.zeros(2, 5, 3, 8, 8))
+    with pytest.raises(TypeError, match="flow: expected a torch.Tensor"):
+        Precomputed(np.zeros((2, 3, 2)))
+    with pytest.raises(ValueError, match="at least 2 frames"):
+        PhaseCorrelation()(torch.zeros(1, 1, 3, 8, 8))
+    with pytest.raises(ValueError, match=r"frames: expected shape \(\*, \*, 3, \*, \*\)"):
+        PhaseCorrelation()(torch.zeros(1, 2, 8, 8))
+    with pytest.raises(ValueError, match="method"):
+        OpenCVFlowMedian("tvl1")
