@@ -2,5 +2,12 @@
 
 from .base import ClipTransform, Compose
 from .composite import CameraTrackedComposite
+from .visibility import KeypointVisibility, TotalOcclusion
 
-__all__ = ["CameraTrackedComposite", "ClipTransform", "Compose"]
+__all__ = [
+    "CameraTrackedComposite",
+    "ClipTransform",
+    "Compose",
+    "KeypointVisibility",
+    "TotalOcclusion",
+]

@@ -1,0 +1,102 @@
+"""Keypoint visibility and total-occlusion kernels (SPEC R11-R19): pure, batched."""
+
+from __future__ import annotations
+
+import torch
+
+from .._checks import check_tensor
+
+
+def sample_at_joints(
+    image: torch.Tensor, joints_2d: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Values of a per-frame map at each joint's pixel, and whether the joint is in the frame.
+
+    Args:
+        image: (B, T, H, W) any dtype.
+        joints_2d: (B, T, J, 2) pixels (x, y); pixel (i, j) covers [j, j+1) x [i, i+1).
+
+    Returns:
+        values (B, T, J) (undefined where outside) and inside bool (B, T, J).
+    """
+    b, t, h, w = image.shape
+    x, y = joints_2d[..., 0].floor(), joints_2d[..., 1].floor()
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h) & torch.isfinite(joints_2d).all(-1)
+    flat = (y.clamp(0, h - 1) * w + x.clamp(0, w - 1)).nan_to_num(0).long()
+    return image.flatten(-2).gather(-1, flat), inside
+
+
+def visibility_rules(
+    joints_2d: torch.Tensor,
+    image_size: tuple[int, int],
+    occluder: torch.Tensor | None = None,
+    total_occlusion: torch.Tensor | None = None,
+    joints_3d: torch.Tensor | None = None,
+    person_depth: torch.Tensor | None = None,
+    behind: float = 0.20,
+) -> torch.Tensor:
+    """The deterministic hiding rules, R14-R17; a rule whose inputs are None is skipped.
+
+    A joint is hidden when it is outside the frame (R14), on an occluder pixel (R15), on a
+    totally occluded frame (R16), or at least ``behind`` metres behind the person's depth map
+    at its pixel (R17: ``joints_3d z >= person_depth + behind``).
+
+    Args:
+        joints_2d: (B, T, J, 2) pixels.
+        image_size: (H, W) of the background frame.
+        occluder: bool (B, T, H, W).
+        total_occlusion: bool (B, T).
+        joints_3d: (B, T, J, 3) camera frame, metres (z is depth).
+        person_depth: (B, T, H, W) metres, +inf off the body.
+        behind: R17's threshold in metres.
+
+    Returns:
+        visible bool (B, T, J).
+    """
+    h, w = image_size
+    x, y = joints_2d[..., 0], joints_2d[..., 1]
+    visible = (x >= 0) & (x < w) & (y >= 0) & (y < h) & torch.isfinite(joints_2d).all(-1)  # R14
+    if occluder is not None:  # R15
+        covered, _ = sample_at_joints(occluder, joints_2d)
+        visible &= ~covered
+    if total_occlusion is not None:  # R16
+        visible &= ~total_occlusion[..., None]
+    if joints_3d is not None and person_depth is not None:  # R17
+        surface, _ = sample_at_joints(person_depth, joints_2d)
+        visible &= ~(joints_3d[..., 2] >= surface + behind)
+    return visible
+
+
+def randomize_visibility(
+    visible: torch.Tensor,
+    unhide_legs: torch.Tensor,
+    flip: torch.Tensor,
+    leg_joints: tuple[int, ...],
+) -> torch.Tensor:
+    """R18 then R19: unhide the leg joints of the chosen clips, then flip the chosen joints.
+
+    Args:
+        visible: bool (B, T, J).
+        unhide_legs: bool (B,), clips whose leg joints become visible (R18).
+        flip: bool (B, T, J), joints whose visibility is inverted afterwards (R19).
+        leg_joints: indices of the leg joints in J.
+
+    Returns:
+        visible bool (B, T, J).
+    """
+    check_tensor("flip", flip, tuple(visible.shape), dtype="bool")
+    legs = torch.zeros(visible.shape[-1], dtype=torch.bool, device=visible.device)
+    legs[list(leg_joints)] = True
+    visible = visible | (unhide_legs[:, None, None] & legs)
+    return visible ^ flip
+
+
+def occlusion_run(start: torch.Tensor, length: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """Bool (B, T): frames ``start <= t < start + length`` (R11); length 0 gives none."""
+    t = torch.arange(num_frames, device=start.device)
+    return (t >= start[:, None]) & (t < (start + length)[:, None])
+
+
+def occlude_sparse_frames(visible: torch.Tensor, min_visible: int = 7) -> torch.Tensor:
+    """R13: bool (B, T), frames with fewer than ``min_visible`` visible keypoints."""
+    return visible.sum(-1) < min_visible
