@@ -2,6 +2,7 @@
 
 from .base import ClipTransform, Compose
 from .composite import CameraTrackedComposite
+from .occlusion import SuperpixelOcclusion
 from .visibility import KeypointVisibility, TotalOcclusion
 
 __all__ = [
@@ -9,5 +10,6 @@ __all__ = [
     "ClipTransform",
     "Compose",
     "KeypointVisibility",
+    "SuperpixelOcclusion",
     "TotalOcclusion",
 ]
