@@ -4,11 +4,16 @@ The problem is scikit-image's ``slic`` on a 3-D multichannel volume with ``conve
 (0.26): one global min-max rescale of the features, a seed grid over (t, y, x) from
 ``regular_grid`` (axes shorter than the step get one seed plane), distance = squared feature
 distance / compactness^2 + squared spatial distance / step^2, search windows of +-2 steps,
-10 iterations. For speed, k-means runs on the clip average-pooled by ``downsample`` in y and x,
-then every full-resolution pixel picks the best of the centres of its cell and the cell's four
-neighbours, so boundaries are pixel-accurate. Unlike scikit-image, centres start from the
-seed's features (scikit-image starts them at zero), and the torch path does not run the
-connectivity pass (see ``backend="skimage"`` for the exact baseline).
+10 iterations, then connectivity enforced (components smaller than ``min_size_factor`` times
+the mean supervoxel size merged into a neighbour).
+
+For speed, k-means and the connectivity pass run on the clip average-pooled by ``downsample``
+in y and x (a parallel connected-components labelling and an ordered parallel merge replace
+scikit-image's sequential BFS); then every full-resolution pixel picks the best of the centres
+of its cell and the cell's four neighbours, so boundaries are pixel-accurate. Unlike
+scikit-image, centres start from the seed's features (scikit-image starts them at zero), and
+the full-resolution choice can leave a few pixels (well under 1%) in islands apart from their
+supervoxel. The transform's ``backend="skimage"`` runs the exact baseline.
 """
 
 from __future__ import annotations
@@ -68,25 +73,103 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
-def rescale_features(features: torch.Tensor, compactness: float) -> torch.Tensor:
-    """Per clip: global min-max rescale to [0, 1] over all channels, then times 1/compactness."""
-    lo = features.flatten(1).amin(1).view(-1, 1, 1, 1, 1)
-    hi = features.flatten(1).amax(1).view(-1, 1, 1, 1, 1)
-    return (features - lo) / (hi - lo).clamp(min=1e-12) / compactness
+def _assign(f, axes, centres, step, valid):
+    """Nearest centre (B, N) of pooled features f (B, N, C) on the grid ``axes`` (t, y, x).
+
+    SLIC's distance less the pixel's own squared feature norm (the same for every centre):
+    -2 f.m + |m|^2 + |p - c|^2 / step^2, infinite outside the +-2 step window. The grid is
+    separable, so the spatial term and the window are built per axis and broadcast.
+    """
+    b, _, c = f.shape
+    c_feat, c_pos = centres[..., :c], centres[..., c:]
+    k = centres.shape[1]
+    d = torch.baddbmm((c_feat * c_feat).sum(-1)[:, None], f, c_feat.transpose(1, 2), alpha=-2)
+    d = torch.where(valid[:, None], d, float("inf"))
+    st = step.view(b, 1, 1)
+    spatial = []
+    for i, axis in enumerate(axes):
+        delta = axis.view(1, -1, 1) - c_pos[:, None, :, i]  # (B, n_axis, K)
+        spatial.append(torch.where(delta.abs() <= 2 * st, delta * delta / (st * st), float("inf")))
+    n_t, n_y, n_x = (len(a) for a in axes)
+    plane = (spatial[1][:, :, None] + spatial[2][:, None]).view(b, 1, n_y * n_x, k)
+    d = d.view(b, n_t, n_y * n_x, k).add_(plane).add_(spatial[0][:, :, None])
+    return d.view(b, -1, k).argmin(-1)
 
 
-def _distances(f, coords, centres, step, valid):
-    """(B, N, K) SLIC distance of features f (B, N, C) at coords (N, 3) to centres (B, K, C+3)."""
-    c_feat, c_pos = centres[..., :-3], centres[..., -3:]
-    d = (
-        (f * f).sum(-1, keepdim=True)
-        - 2 * f @ c_feat.transpose(1, 2)
-        + (c_feat * c_feat).sum(-1)[:, None]
-    )
-    delta = coords[None, :, None, :] - c_pos[:, None]  # (B, N, K, 3)
-    d = d + (delta * delta).sum(-1) / (step * step)[:, None, None]
-    window = (delta.abs() <= 2 * step[:, None, None, None]).all(-1) & valid[:, None]
-    return torch.where(window, d, torch.full_like(d, float("inf")))
+def _neighbours(x: torch.Tensor, fill) -> list[torch.Tensor]:
+    """The 6 face neighbours of every voxel of x (B, T, H, W), ``fill`` beyond the border."""
+    out = []
+    for dim in (1, 2, 3):
+        for shift in (1, -1):
+            rolled = torch.roll(x, shift, dim)
+            edge = [slice(None)] * 4
+            edge[dim] = 0 if shift == 1 else -1
+            rolled[tuple(edge)] = fill
+            out.append(rolled)
+    return out
+
+
+def connected_components(labels: torch.Tensor, iterations: int = 8) -> torch.Tensor:
+    """6-connected components of each label, batched: (B, T, H, W) -> component ids.
+
+    Shiloach-Vishkin style, without a host sync: each round every voxel hooks its root onto
+    the smallest id among its same-label neighbours (a scatter-min), then pointer jumping
+    shortens the trees. Voxels sharing an id are always connected; ``iterations`` rounds merge
+    the pieces of a component (one that needs more stays split into connected pieces, which
+    the small-piece merge then absorbs). Ids are flat voxel indices within the clip.
+    """
+    b = labels.shape[0]
+    n = labels[0].numel()
+    comp = torch.arange(n, device=labels.device).repeat(b, 1)  # (B, N)
+    lab_nb = _neighbours(labels, -1)
+    for _ in range(iterations):
+        grid = comp.view_as(labels)
+        low = grid
+        for nl, nc in zip(lab_nb, _neighbours(grid, n), strict=True):
+            low = torch.minimum(low, torch.where(nl == labels, nc, n))
+        comp = comp.scatter_reduce(1, comp, low.reshape(b, -1), "amin")  # hook roots
+        for _ in range(4):  # pointer jumping
+            comp = comp.gather(1, comp)
+    return comp.view_as(labels)
+
+
+def merge_small_components(
+    comp: torch.Tensor, weight: float, min_size: torch.Tensor, rounds: int = 8
+) -> torch.Tensor:
+    """Merge every component smaller than ``min_size`` into an adjacent component.
+
+    Each round, a small component joins its largest neighbour if that one is larger (ties
+    broken by id), so merges follow a strict order, form no cycles, and chains resolve by
+    pointer jumping; a small component larger than all its neighbours waits until they have
+    joined it. Unions of adjacent connected pieces stay connected.
+
+    Args:
+        comp: (B, T, H, W) component ids (flat indices within the clip).
+        weight: pixels each voxel stands for (downsample squared).
+        min_size: (B,) smallest kept size, in pixels.
+        rounds: merge rounds.
+    """
+    b = comp.shape[0]
+    n = comp[0].numel()
+    ids = torch.arange(n, device=comp.device).expand(b, n)
+    for _ in range(rounds):
+        flat = comp.reshape(b, -1)
+        count = torch.zeros(b, n, dtype=torch.long, device=comp.device).scatter_add_(
+            1, flat, torch.ones_like(flat)
+        )
+        key = count * n + ids  # a total order: size, then id
+        best = torch.full_like(flat, -1)
+        for nc in _neighbours(comp, -1):
+            nc = nc.reshape(b, -1)
+            nk = key.gather(1, nc.clamp(min=0))
+            best = torch.maximum(best, torch.where((nc >= 0) & (nc != flat), nk, -1))
+        target_key = torch.full_like(key, -1).scatter_reduce(1, flat, best, "amax")
+        small = count * weight < min_size[:, None]
+        target = torch.where(small & (target_key > key), target_key % n, ids)
+        for _ in range(6):  # resolve chains
+            target = target.gather(1, target)
+        comp = target.gather(1, flat).view_as(comp)
+    return comp
 
 
 def slic_video(
@@ -97,23 +180,35 @@ def slic_video(
     compactness: float = 0.01,
     max_iter: int = 10,
     downsample: int = 4,
+    enforce_connectivity: bool = True,
+    min_size_factor: float = 0.5,
 ) -> torch.Tensor:
     """One SLIC labelling per clip across all its frames (R6).
 
     Args:
         features: (B, T, H, W, C) per-pixel features (R7: colour + camera-compensated x, y).
-        seeds: (B, K, 3) seed (t, y, x) from :func:`slic_seeds`; valid bool (B, K).
+        seeds: (B, K, 3) seed (t, y, x) from :func:`slic_seeds`.
         valid: bool (B, K), which seeds exist.
         step: (B,) grid step per clip.
         compactness: SLIC's compactness (R8: 0.01).
         max_iter: k-means iterations.
-        downsample: pooling factor in y and x for the k-means iterations.
+        downsample: pooling factor in y and x for k-means and connectivity.
+        enforce_connectivity: split labels into 6-connected components and merge those smaller
+            than ``min_size_factor`` times the mean supervoxel size into a neighbour.
+        min_size_factor: as scikit-image's.
 
     Returns:
-        labels long (B, T, H, W), indices into the K seeds.
+        labels long (B, T, H, W). Label values are ids, not a compact range (with
+        connectivity, flat voxel indices of the pooled grid).
 
     Raises:
         ValueError: bad shapes, compactness <= 0, or NaN features.
+
+    Example:
+        >>> feats = torch.rand(1, 4, 32, 48, 3)
+        >>> seeds, valid, step = slic_seeds((4, 32, 48), [6])
+        >>> slic_video(feats, seeds, valid, step).shape
+        torch.Size([1, 4, 32, 48])
     """
     check_tensor("features", features, ("B", "T", "H", "W", None), dtype="float")
     check_tensor("seeds", seeds, (features.shape[0], None, 3), dtype="float")
@@ -124,66 +219,105 @@ def slic_video(
     b, t, h, w, c = features.shape
     dev = features.device
     seeds, valid, step = seeds.to(dev), valid.to(dev), step.to(dev, torch.float32)
-    f = rescale_features(features.float(), compactness)
+    raw = features.float()
+    lo = raw.flatten(1).amin(1)
+    scale = 1 / ((raw.flatten(1).amax(1) - lo).clamp(min=1e-12) * compactness)  # (B,)
     s = max(1, min(downsample, h, w))
-    hs, ws = h // s, w // s
-    pooled = F.avg_pool2d(
-        f[:, :, : hs * s, : ws * s].permute(0, 1, 4, 2, 3).reshape(b * t, c, hs * s, ws * s), s
-    )
-    pooled = pooled.reshape(b, t, c, hs, ws).permute(0, 1, 3, 4, 2).reshape(b, -1, c)
-    zz, yy, xx = torch.meshgrid(
-        torch.arange(t, device=dev, dtype=torch.float32),
-        (torch.arange(hs, device=dev, dtype=torch.float32) + 0.5) * s - 0.5,
-        (torch.arange(ws, device=dev, dtype=torch.float32) + 0.5) * s - 0.5,
-        indexing="ij",
-    )
-    coords = torch.stack((zz, yy, xx), -1).reshape(-1, 3)
+    hs, ws = -(-h // s), -(-w // s)
+    blocks = _blocks(raw, s)  # (B, T, C, hs, s, ws, s), padded to whole cells
+    pooled = blocks.mean((4, 6)).permute(0, 1, 3, 4, 2).reshape(b, -1, c)
+    pooled = (pooled - lo.view(b, 1, 1)) * scale.view(b, 1, 1)  # rescaled as scikit-image does
+    cy = ((torch.arange(hs, device=dev) + 0.5) * s - 0.5).clamp(max=h - 1).float()
+    cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
+    axes = (torch.arange(t, device=dev).float(), cy, cx)
+    coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     # Start each centre from the features of the seed's cell.
-    cell = (seeds[..., 0] * hs + (seeds[..., 1] / s).floor().clamp(max=hs - 1)) * ws + (
-        seeds[..., 2] / s
-    ).floor().clamp(max=ws - 1)
+    cell = (seeds[..., 0] * hs + (seeds[..., 1] / s).floor()) * ws + (seeds[..., 2] / s).floor()
     centres = torch.cat((pooled.gather(1, cell.long()[..., None].expand(-1, -1, c)), seeds), -1)
     k = seeds.shape[1]
+    labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
     for _ in range(max_iter):
-        labels = _distances(pooled, coords, centres, step, valid).argmin(-1)  # (B, N)
-        sums = torch.zeros(b, k, c + 3, device=dev).scatter_add_(
-            1,
-            labels[..., None].expand(-1, -1, c + 3),
-            torch.cat((pooled, coords.expand(b, -1, 3)), -1),
-        )
-        count = torch.zeros(b, k, device=dev).scatter_add_(
-            1, labels, torch.ones_like(labels, dtype=torch.float32)
-        )
-        centres = torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], centres)
+        labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
+        centres = _means(pooled, coords, labels, k, centres)
     low = labels.view(b, t, hs, ws)
-    # Full resolution: each pixel picks among its cell's label and the four neighbour cells'.
+    if enforce_connectivity:
+        n_seeds = valid.sum(1).float()
+        low = merge_small_components(
+            connected_components(low), float(s * s), min_size_factor * t * h * w / n_seeds
+        )
+        k = low[0].numel()
+        centres = _means(pooled, coords, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
+    return _assign_full_resolution(blocks, lo, scale, low, centres, step, (h, w))
+
+
+def _means(feats, coords, labels, k, previous):
+    """Mean features and positions (B, K, C+3) per label; empty labels keep ``previous``."""
+    b, _, c = feats.shape
+    data = torch.cat((feats, coords.expand(b, -1, 3)), -1)
+    sums = torch.zeros(b, k, c + 3, device=feats.device).scatter_add_(
+        1, labels[..., None].expand(-1, -1, c + 3), data
+    )
+    count = torch.zeros(b, k, device=feats.device).scatter_add_(
+        1, labels, torch.ones_like(labels, dtype=torch.float32)
+    )
+    return torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], previous)
+
+
+def _blocks(x: torch.Tensor, s: int) -> torch.Tensor:
+    """(B, T, H, W, C) -> (B, T, C, hs, s, ws, s): whole s x s cells, edge-replicated."""
+    b, t, h, w, c = x.shape
+    hs, ws = -(-h // s), -(-w // s)
+    x = x.permute(0, 1, 4, 2, 3)
+    if hs * s != h or ws * s != w:
+        x = F.pad(x.reshape(b * t, c, h, w), (0, ws * s - w, 0, hs * s - h), mode="replicate")
+    return x.reshape(b, t, c, hs, s, ws, s)
+
+
+def _assign_full_resolution(blocks, lo, scale, low, centres, step, size):
+    """Each pixel takes the nearest of the labels of its cell and the cell's 4 neighbours.
+
+    The SLIC distance is linear in [raw features, y, x, 1] once the pixel's own squared norms
+    (the same for every candidate) are dropped and the min-max rescale is folded into the
+    weights, so each cell's 5 candidates become 5 weight vectors and a batched product scores
+    the cell's pixels. Cells whose candidates agree keep that label. On CUDA every cell is
+    scored (no data-dependent shapes, no host sync); on the CPU only the cells whose
+    candidates disagree are.
+    """
+    b, t, hs, ws = low.shape
+    c, s, (h, w) = blocks.shape[2], blocks.shape[4], size
+    dev = blocks.device
     padded = F.pad(low, (1, 1, 1, 1), mode="replicate")
     cands = torch.stack(
         [padded[:, :, 1:-1, 1:-1], padded[:, :, :-2, 1:-1], padded[:, :, 2:, 1:-1],
          padded[:, :, 1:-1, :-2], padded[:, :, 1:-1, 2:]], -1,
-    )  # fmt: skip
-    iy = (torch.arange(h, device=dev) // s).clamp(max=hs - 1)
-    ix = (torch.arange(w, device=dev) // s).clamp(max=ws - 1)
-    cands = cands[:, :, iy][:, :, :, ix].reshape(b, -1, 5)  # (B, N_full, 5)
-    zf, yf, xf = torch.meshgrid(
-        torch.arange(t, device=dev, dtype=torch.float32),
-        torch.arange(h, device=dev, dtype=torch.float32),
-        torch.arange(w, device=dev, dtype=torch.float32),
-        indexing="ij",
-    )
-    pos = torch.stack((zf, yf, xf), -1).reshape(1, -1, 3)
-    full = f.reshape(b, -1, c)
-    best = torch.full(full.shape[:2], float("inf"), device=dev)
-    out = cands[..., 0].clone()
-    inv_step2 = (1 / (step * step))[:, None]
-    for j in range(5):  # candidates, not samples or frames
-        lab = cands[..., j]
-        m = centres.gather(1, lab[..., None].expand(-1, -1, c + 3))
-        d = ((full - m[..., :c]) ** 2).sum(-1) + ((pos - m[..., c:]) ** 2).sum(-1) * inv_step2
-        better = d < best
-        best = torch.where(better, d, best)
-        out = torch.where(better, lab, out)
-    return out.view(b, t, h, w)
+    )  # fmt: skip  (B, T, hs, ws, 5): the cell's own label first
+    m = centres.gather(1, cands.reshape(b, -1, 1).expand(-1, -1, c + 3)).view(b, t, hs, ws, 5, -1)
+    feat_m, pos_m = m[..., :c], m[..., c:]
+    inv = (1 / (step * step)).view(b, 1, 1, 1, 1)
+    a, lo = scale.view(b, 1, 1, 1, 1), lo.view(b, 1, 1, 1, 1)
+    tt = torch.arange(t, device=dev, dtype=torch.float32).view(1, t, 1, 1, 1)
+    const = (feat_m * feat_m).sum(-1) + 2 * a * lo * feat_m.sum(-1)
+    const = const + ((pos_m * pos_m).sum(-1) - 2 * tt * pos_m[..., 0]) * inv
+    w_feat = -2 * a[..., None] * feat_m  # (B, T, hs, ws, 5, C)
+    w_y, w_x = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (B, T, hs, ws, 5)
+    cells = blocks.permute(0, 1, 3, 5, 4, 6, 2)  # (B, T, hs, ws, s, s, C)
+    out = cands[..., 0, None, None].expand(b, t, hs, ws, s, s).contiguous()
+    if dev.type == "cpu":
+        sel = (cands != cands[..., :1]).any(-1).nonzero(as_tuple=True)
+    else:
+        sel = (slice(None),) * 4
+    cy = torch.arange(hs, device=dev).view(1, 1, hs, 1).expand(b, t, hs, ws)[sel]
+    cx = torch.arange(ws, device=dev).view(1, 1, 1, ws).expand(b, t, hs, ws)[sel]
+    offs = torch.arange(s, device=dev, dtype=torch.float32)
+    y = (cy.reshape(-1, 1, 1) * s + offs.view(1, s, 1)).expand(-1, s, s).reshape(-1, s * s, 1)
+    x = (cx.reshape(-1, 1, 1) * s + offs.view(1, 1, s)).expand(-1, s, s).reshape(-1, s * s, 1)
+    f = torch.cat((cells[sel].reshape(-1, s * s, c), y, x), -1)  # (N, s*s, C + 2)
+    wts = torch.cat((w_feat[sel], w_y[sel][..., None], w_x[sel][..., None]), -1)  # (N, 5, C+2)
+    score = torch.baddbmm(const[sel].reshape(-1, 1, 5), f, wts.transpose(1, 2))  # (N, s*s, 5)
+    pick = score.argmin(-1, keepdim=True)
+    out[sel] = cands[sel].reshape(-1, 1, 5).expand(-1, s * s, 5).gather(-1, pick).view(-1, s, s)
+    full = out.permute(0, 1, 2, 4, 3, 5).reshape(b, t, hs * s, ws * s)
+    return full[:, :, :h, :w].contiguous()
 
 
 def slic_skimage(

@@ -85,7 +85,7 @@ class SuperpixelOcclusion(ClipTransform):
         self.compactness, self.min_visible, self.backend = compactness, min_visible, backend
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
-        """Per clip: n_segments, coord_scale, pick_u, and the seed grid (seeds, seed_valid, step)."""
+        """Per clip: n_segments, coord_scale, pick_u and the seed grid (seeds, seed_valid, step)."""
         b = clip.batch_size
         n = torch.randint(self.n_segments[0], self.n_segments[1] + 1, (b,), generator=generator)
         h, w = clip.image_size

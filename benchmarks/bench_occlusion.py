@@ -1,0 +1,30 @@
+import pytest
+import torch
+
+from benchmarks.conftest import BATCHES, FRAMES, SIZE, report, timed
+from simcomp.data.synthetic import background_clips
+from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
+from simcomp.transforms.occlusion import slic_features
+
+
+def _features(batch, device):
+    clip = background_clips(batch, FRAMES, SIZE, torch.Generator().manual_seed(0)).to(device)
+    return slic_features(
+        clip.background, clip.camera_shift, torch.full((batch,), 5e-4, device=device)
+    )
+
+
+@pytest.mark.parametrize("batch", BATCHES[:2])
+def test_slic_video(benchmark, device, batch):
+    feats = _features(batch, device)
+    seeds, valid, step = slic_seeds((FRAMES, *SIZE), [20] * batch)
+    benchmark.pedantic(
+        timed(device, lambda: slic_video(feats, seeds, valid, step)), rounds=2, warmup_rounds=1
+    )
+    report(benchmark, batch)
+
+
+def test_slic_skimage_reference(benchmark):
+    feats = _features(1, torch.device("cpu"))
+    benchmark.pedantic(lambda: slic_skimage(feats, [20]), rounds=2, warmup_rounds=0)
+    report(benchmark, 1)
