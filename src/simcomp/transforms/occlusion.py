@@ -112,7 +112,7 @@ class SuperpixelOcclusion(ClipTransform):
         """Label, choose, mask, and discard where R10 says so."""
         labels = self.labels(clip, params)
         b = clip.batch_size
-        k = int(params["seed_valid"].shape[1]) if self.backend == "torch" else int(labels.max()) + 1
+        k = labels[0].numel()  # labels are ids below T*H*W (no compacting: it would sync)
         present = torch.zeros(b, k, dtype=torch.bool, device=clip.device)
         present.scatter_(1, labels.flatten(1), True)
         # The m-th present label, m = floor(u * number present): a uniform choice on the device.
