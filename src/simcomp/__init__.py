@@ -4,9 +4,9 @@ Implements the data pipeline of Doersch & Zisserman 2019 as batched transforms o
 :class:`Clip` that run on CPU and CUDA with the same code.
 """
 
-from . import joints, transforms
+from . import joints, presets, transforms
 from .clip import Clip
 
 __version__ = "0.1.0"
 
-__all__ = ["Clip", "joints", "transforms", "__version__"]
+__all__ = ["Clip", "joints", "presets", "transforms", "__version__"]

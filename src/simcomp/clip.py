@@ -32,6 +32,8 @@ FIELDS: dict[str, tuple[tuple, str]] = {
     "boxes": (("B", "T", 4), "float"),
     "smpl_pose": (("B", "T", 72), "float"),
     "smpl_shape": (("B", "T", 10), "float"),
+    "crop_joints_2d": (("B", "T", "J", 2), "float"),
+    "inputs": (("B", "P", None, "S", "S"), "float"),
     "focal": (("B", 2), "float"),
     "principal_point": (("B", 2), "float"),
 }
@@ -53,6 +55,9 @@ class Clip:
     - total_occlusion bool ``(B, T)``; boxes ``(B, T, 4)`` as (x0, y0, x1, y1) pixels
     - smpl_pose ``(B, T, 72)``, smpl_shape ``(B, T, 10)``; focal and principal_point ``(B, 2)``
       pixels, the pinhole intrinsics of the person's camera
+    - crop_joints_2d ``(B, T, J, 2)``: joints_2d in the pixels of their frame's crop (boxes)
+    - inputs ``(B, P, C, S, S)``: the network input of each of the P = T - 1 paired boxes
+      (R21-R24; channel order in :func:`simcomp.transforms.input_channels`)
     - params: ``{transform name: {param: tensor with leading B}}``, what each transform drew
 
     Raises:
@@ -84,6 +89,8 @@ class Clip:
     boxes: torch.Tensor | None = None
     smpl_pose: torch.Tensor | None = None
     smpl_shape: torch.Tensor | None = None
+    crop_joints_2d: torch.Tensor | None = None
+    inputs: torch.Tensor | None = None
     focal: torch.Tensor | None = None
     principal_point: torch.Tensor | None = None
     params: dict[str, Any] = dataclasses.field(default_factory=dict)

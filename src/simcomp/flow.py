@@ -231,3 +231,103 @@ class Precomputed:
                 f"got {tuple(self.motion.shape[:2])}"
             )
         return self.motion.to(frames.device)
+
+
+@runtime_checkable
+class DenseFlowEstimator(Protocol):
+    """Anything that maps two batches of frames (N, 3, H, W) to dense flow (N, 2, H, W).
+
+    ``flow[:, :, y, x]`` is where pixel (x, y) of ``first`` moved to in ``second``, (dx, dy).
+    A user's RAFT or FlowNet module fits when wrapped to this signature.
+    """
+
+    def __call__(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        """Estimate the flow from ``first`` to ``second``."""
+        ...
+
+
+class LucasKanade:
+    """Batched coarse-to-fine dense Lucas-Kanade optical flow with warping, on the frames' device.
+
+    At each pyramid level the flow is refined ``warps`` times: warp the second frame by the
+    current flow, then solve each pixel's 2x2 normal equations over a ``window`` box
+    (Tikhonov-regularised by ``damping``, so flat regions fall back to the coarser flow).
+
+    Args:
+        levels: pyramid levels (each halves the size).
+        warps: refinements per level.
+        window: side of the box window, pixels (odd).
+        damping: added to the structure tensor's diagonal.
+    """
+
+    def __init__(self, levels: int = 4, warps: int = 3, window: int = 9, damping: float = 1e-4):
+        if window % 2 != 1:
+            raise ValueError(f"window: expected an odd size, got {window}")
+        self.levels, self.warps, self.window, self.damping = levels, warps, window, damping
+
+    def __call__(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        """Flow (N, 2, H, W) from first to second, both (N, 3, H, W) in [0, 1]."""
+        check_tensor("first", first, ("N", 3, "H", "W"), dtype="float")
+        sizes = {"N": first.shape[0], "H": first.shape[2], "W": first.shape[3]}
+        check_tensor("second", second, ("N", 3, "H", "W"), sizes, dtype="float")
+        f = torch.nn.functional
+        pyramid = [(_gray(first[:, None]), _gray(second[:, None]))]  # (N, 1, H, W) each
+        for _ in range(self.levels - 1):
+            if min(pyramid[-1][0].shape[-2:]) < 2 * self.window:
+                break
+            pyramid.append(tuple(f.avg_pool2d(x, 2) for x in pyramid[-1]))
+        a = pyramid[-1][0]
+        flow = torch.zeros(a.shape[0], 2, *a.shape[-2:], device=a.device, dtype=a.dtype)
+        r = self.window // 2
+
+        def box(x):
+            return f.avg_pool2d(f.pad(x, (r, r, r, r), mode="replicate"), self.window, stride=1)
+
+        for la, lb in reversed(pyramid):
+            if flow.shape[-2:] != la.shape[-2:]:
+                flow = 2 * f.interpolate(
+                    flow, size=la.shape[-2:], mode="bilinear", align_corners=False
+                )
+            ix, iy = _grad_x(la), _grad_y(la)
+            sxx, sxy, syy = box(ix * ix) + self.damping, box(ix * iy), box(iy * iy) + self.damping
+            det = sxx * syy - sxy * sxy
+            for _ in range(self.warps):
+                it = _warp(lb, flow) - la
+                bx, by = -box(ix * it), -box(iy * it)
+                du = torch.cat(((syy * bx - sxy * by) / det, (sxx * by - sxy * bx) / det), 1)
+                flow = flow + du
+        return flow
+
+
+def _grad_x(x: torch.Tensor) -> torch.Tensor:
+    p = torch.nn.functional.pad(x, (1, 1, 0, 0), mode="replicate")
+    return (p[..., 2:] - p[..., :-2]) / 2
+
+
+def _grad_y(x: torch.Tensor) -> torch.Tensor:
+    p = torch.nn.functional.pad(x, (0, 0, 1, 1), mode="replicate")
+    return (p[..., 2:, :] - p[..., :-2, :]) / 2
+
+
+def _warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """X (N, C, H, W) sampled at p + flow(p): brings ``second`` back onto ``first``."""
+    n, _, h, w = x.shape
+    ys, xs = torch.meshgrid(
+        torch.arange(h, device=x.device, dtype=x.dtype) + 0.5,
+        torch.arange(w, device=x.device, dtype=x.dtype) + 0.5,
+        indexing="ij",
+    )
+    gx = (xs + flow[:, 0]) * 2 / w - 1
+    gy = (ys + flow[:, 1]) * 2 / h - 1
+    grid = torch.stack((gx, gy), -1)
+    return torch.nn.functional.grid_sample(x, grid, align_corners=False, padding_mode="border")
+
+
+class OpenCVDenseFlow:
+    """OpenCV DIS dense flow, pair by pair on the CPU (the reference); moved back after."""
+
+    def __call__(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        """Flow (N, 2, H, W) from first to second, both (N, 3, H, W) in [0, 1]."""
+        frames = torch.stack((first, second), 1)
+        flow = OpenCVFlowMedian("dis").dense(frames)[:, 0]  # (N, H, W, 2)
+        return torch.from_numpy(flow).permute(0, 3, 1, 2).to(first.device, first.dtype)

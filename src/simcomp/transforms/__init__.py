@@ -2,6 +2,7 @@
 
 from .base import ClipTransform, Compose
 from .composite import CameraTrackedComposite
+from .crop import MotionInputs, PersonCrop, input_channels
 from .occlusion import SuperpixelOcclusion
 from .visibility import KeypointVisibility, TotalOcclusion
 
@@ -10,6 +11,9 @@ __all__ = [
     "ClipTransform",
     "Compose",
     "KeypointVisibility",
+    "MotionInputs",
+    "PersonCrop",
     "SuperpixelOcclusion",
     "TotalOcclusion",
+    "input_channels",
 ]

@@ -1,0 +1,52 @@
+"""Network inputs (SPEC R12, R22-R24): flow channels, keypoint heatmaps, the occlusion indicator."""
+
+from __future__ import annotations
+
+import torch
+
+FLOW_SCALE = 20.0  # R22: flow is divided by 20 to be roughly in [-1, 1]
+
+
+def flow_channels(flow: torch.Tensor) -> torch.Tensor:
+    """R22: flow (..., 2, H, W) in pixels -> (..., 3, H, W): flow / 20 and its magnitude."""
+    scaled = flow / FLOW_SCALE
+    return torch.cat((scaled, scaled.norm(dim=-3, keepdim=True)), -3)
+
+
+def keypoint_heatmaps(
+    joints: torch.Tensor, visible: torch.Tensor, size: int = 224, sigma: float = 10.0
+) -> torch.Tensor:
+    """R23: one Gaussian heatmap per keypoint, 1 at the keypoint, all zero when it is hidden.
+
+    Args:
+        joints: (..., J, 2) crop pixels (x, y); pixel (i, j) has its centre at (j + 0.5, i + 0.5).
+        visible: bool (..., J).
+        size: heatmap side S.
+        sigma: standard deviation in pixels.
+
+    Returns:
+        (..., J, S, S) in [0, 1].
+    """
+    centres = torch.arange(size, device=joints.device, dtype=joints.dtype) + 0.5
+    gx = torch.exp(-0.5 * ((centres - joints[..., 0:1]) / sigma) ** 2)  # (..., J, S)
+    gy = torch.exp(-0.5 * ((centres - joints[..., 1:2]) / sigma) ** 2)
+    maps = gy[..., :, None] * gx[..., None, :]
+    keep = visible & torch.isfinite(joints).all(-1)
+    return torch.where(keep[..., None, None], maps.nan_to_num(0.0), 0.0)
+
+
+def assemble_inputs(parts: list[torch.Tensor], occluded: torch.Tensor) -> torch.Tensor:
+    """R11, R12, R24: concatenate feature channels, zero occluded frames, add the indicator.
+
+    Args:
+        parts: feature tensors (B, P, C_i, S, S) in channel order.
+        occluded: bool (B, P), totally occluded pairs.
+
+    Returns:
+        (B, P, sum C_i + 1, S, S): the features (0 where occluded) then the indicator channel.
+    """
+    features = torch.cat(parts, 2)
+    o = occluded[..., None, None, None]
+    features = torch.where(o, 0.0, features)
+    indicator = o.to(features.dtype).expand(*features.shape[:2], 1, *features.shape[-2:])
+    return torch.cat((features, indicator), 2)

@@ -1,0 +1,133 @@
+"""Person crops and network inputs (SPEC R20-R24)."""
+
+from __future__ import annotations
+
+import torch
+
+from ..clip import Clip
+from ..flow import DenseFlowEstimator, LucasKanade
+from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
+from ..functional.inputs import assemble_inputs, flow_channels, keypoint_heatmaps
+from ..joints import HEATMAP_JOINT_NAMES, SMPL_TO_HEATMAP12
+from .base import ClipTransform, Params
+
+INPUT_KINDS = ("rgb", "flow", "keypoints")
+
+
+def input_channels(kinds: tuple[str, ...] = ("flow", "keypoints")) -> list[str]:
+    """Names of the input channels, in order (R24): rgb, flow, heatmaps, then the indicator.
+
+    Example:
+        >>> input_channels(("flow",))
+        ['flow_x', 'flow_y', 'flow_magnitude', 'total_occlusion']
+    """
+    names = []
+    if "rgb" in kinds:
+        names += ["red", "green", "blue"]
+    if "flow" in kinds:
+        names += ["flow_x", "flow_y", "flow_magnitude"]
+    if "keypoints" in kinds:
+        names += [f"heatmap_{n}" for n in HEATMAP_JOINT_NAMES]
+    return names + ["total_occlusion"]
+
+
+class PersonCrop(ClipTransform):
+    """Per-frame square boxes that centre the person at ~150 px tall, HMR's way (R20).
+
+    Boxes come from the visible keypoints of each frame (see
+    :func:`simcomp.functional.crop.hmr_boxes` for the fallbacks when none is visible and the
+    temporal smoothing). Fills ``boxes`` and ``crop_joints_2d``; the crops themselves are cut
+    by :class:`MotionInputs`, in pairs (R21).
+
+    Args:
+        crop_size: crop side in pixels (224).
+        person_size: the person's keypoint-box diagonal in the crop (150).
+        sigma: temporal smoothing of the boxes, frames (0: none).
+    """
+
+    requires = ("joints_2d",)
+
+    def __init__(
+        self, crop_size: int = 224, person_size: float = 150.0, sigma: float = 2.0, name=None
+    ) -> None:
+        super().__init__(p=1.0, name=name)
+        self.crop_size, self.person_size, self.sigma = crop_size, person_size, sigma
+
+    def apply(self, clip: Clip, params: Params) -> Clip:
+        """Boxes and joints in crop pixels."""
+        if clip.image_size is None:
+            raise ValueError("PersonCrop needs an image field (frames or background) for its size")
+        boxes = hmr_boxes(
+            clip.joints_2d, clip.visible, clip.image_size, self.crop_size, self.person_size,
+            self.sigma,
+        )  # fmt: skip
+        return clip.replace(
+            boxes=boxes, crop_joints_2d=to_box_coords(clip.joints_2d, boxes, self.crop_size)
+        )
+
+
+class MotionInputs(ClipTransform):
+    """The network input of each paired box (R21-R24), in ``inputs`` (B, T-1, C, S, S).
+
+    For pair t (box of frame t, cut from frames t and t+1): optional RGB of frame t's crop;
+    the optical flow between the two crops, divided by 20, plus its magnitude (R22); 12
+    heatmaps of frame t's keypoints, Gaussian of sigma 10 px with peak 1, zero when hidden
+    (R23); then the total-occlusion indicator (R12). A pair is totally occluded when frame t or
+    t+1 is: every feature channel is 0 there and the indicator 1 (R11). Channel order:
+    :func:`input_channels`.
+
+    Args:
+        kinds: any of "rgb", "flow", "keypoints" (Table 1's input switches).
+        flow: dense flow estimator for the crop pairs (``simcomp.flow``; a user's RAFT fits).
+        crop_size: S.
+        sigma: heatmap standard deviation, crop pixels.
+    """
+
+    requires = ("frames", "boxes", "crop_joints_2d")
+
+    def __init__(
+        self,
+        kinds: tuple[str, ...] = ("flow", "keypoints"),
+        flow: DenseFlowEstimator | None = None,
+        crop_size: int = 224,
+        sigma: float = 10.0,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(p=1.0, name=name)
+        bad = set(kinds) - set(INPUT_KINDS)
+        if bad or not kinds:
+            raise ValueError(f"kinds: expected a non-empty subset of {INPUT_KINDS}, got {kinds}")
+        self.kinds = tuple(k for k in INPUT_KINDS if k in kinds)
+        self.flow = flow if flow is not None else LucasKanade()
+        self.crop_size, self.sigma = crop_size, sigma
+
+    def apply(self, clip: Clip, params: Params) -> Clip:
+        """Crop, estimate flow, draw heatmaps, assemble."""
+        b, t = clip.batch_size, clip.num_frames
+        if t < 2:
+            raise ValueError(f"frames: expected at least 2 frames to form a pair (R21), got {t}")
+        s = self.crop_size
+        parts = []
+        if "flow" in self.kinds:
+            first, second = paired_crops(clip.frames, clip.boxes, s)
+            if "rgb" in self.kinds:
+                parts.append(first)
+            flow = self.flow(first.reshape(-1, 3, s, s), second.reshape(-1, 3, s, s))
+            parts.append(flow_channels(flow.view(b, t - 1, 2, s, s)))
+        elif "rgb" in self.kinds:
+            parts.append(crop_boxes(clip.frames[:, :-1], clip.boxes[:, :-1], s))
+        if "keypoints" in self.kinds:
+            joints = clip.crop_joints_2d[:, :-1, list(SMPL_TO_HEATMAP12)]
+            visible = (
+                clip.visible[:, :-1, list(SMPL_TO_HEATMAP12)]
+                if clip.visible is not None
+                else torch.ones(joints.shape[:-1], dtype=torch.bool, device=clip.device)
+            )
+            parts.append(keypoint_heatmaps(joints, visible, s, self.sigma))
+        occ = clip.total_occlusion
+        occluded = (
+            occ[:, :-1] | occ[:, 1:]
+            if occ is not None
+            else torch.zeros(b, t - 1, dtype=torch.bool, device=clip.device)
+        )
+        return clip.replace(inputs=assemble_inputs(parts, occluded))
