@@ -18,7 +18,7 @@ def _clip(batch, device):
 def test_camera_tracked_composite(benchmark, device, batch):
     clip, t, g = _clip(batch, device), CameraTrackedComposite(), torch.Generator().manual_seed(0)
     benchmark.pedantic(timed(device, lambda: t(clip, g)), rounds=3, warmup_rounds=1)
-    report(benchmark, batch)
+    report(benchmark, batch, "camera_tracked_composite", device, batch)
 
 
 @pytest.mark.parametrize("batch", BATCHES[:2])
@@ -26,4 +26,4 @@ def test_camera_tracked_composite_opencv_reference(benchmark, batch):
     clip = _clip(batch, torch.device("cpu"))
     t, g = CameraTrackedComposite(estimator=OpenCVFlowMedian()), torch.Generator().manual_seed(0)
     benchmark.pedantic(lambda: t(clip, g), rounds=2, warmup_rounds=0)
-    report(benchmark, batch)
+    report(benchmark, batch, "camera_tracked_composite_opencv_reference", None, batch)

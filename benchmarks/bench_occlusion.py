@@ -21,10 +21,10 @@ def test_slic_video(benchmark, device, batch):
     benchmark.pedantic(
         timed(device, lambda: slic_video(feats, seeds, valid, step)), rounds=2, warmup_rounds=1
     )
-    report(benchmark, batch)
+    report(benchmark, batch, "slic_video", device, batch)
 
 
 def test_slic_skimage_reference(benchmark):
     feats = _features(1, torch.device("cpu"))
     benchmark.pedantic(lambda: slic_skimage(feats, [20]), rounds=2, warmup_rounds=0)
-    report(benchmark, 1)
+    report(benchmark, 1, "slic_skimage_reference", None, 1)

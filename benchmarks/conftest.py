@@ -1,5 +1,13 @@
+"""Shared set-up of the throughput benchmarks: sizes, devices, and the clips/s summary table.
+
+Run ``pytest benchmarks/ --benchmark-only``; ``SIMCOMP_BENCH_QUICK=1`` shrinks everything to a
+smoke run (what CI does, so the benchmarks cannot rot).
+"""
+
 import os
 import platform
+import resource
+from collections import defaultdict
 
 import pytest
 import torch
@@ -8,6 +16,14 @@ QUICK = os.environ.get("SIMCOMP_BENCH_QUICK") == "1"
 BATCHES = [1] if QUICK else [1, 8, 32]
 FRAMES, SIZE = (5, (60, 80)) if QUICK else (31, (240, 320))
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+RESULTS: dict[str, dict] = defaultdict(dict)  # name -> {(device, batch): (clips/s, peak MB)}
+# Which CPU reference (measured at batch 1) each benchmark is compared with.
+BASELINES = {
+    "doersch2019": "reference",
+    "slic_video": "slic_skimage_reference",
+    "superpixel_occlusion": "slic_skimage_reference",
+    "camera_tracked_composite": "camera_tracked_composite_opencv_reference",
+}
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -26,6 +42,8 @@ def timed(device, fn):
     """Wrap fn so CUDA work is finished inside the timed call."""
 
     def run():
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
         out = fn()
         if device.type == "cuda":
             torch.cuda.synchronize()
@@ -34,7 +52,34 @@ def timed(device, fn):
     return run
 
 
-def report(benchmark, clips):
-    """Record clips per second in the benchmark's extra info."""
-    if benchmark.stats is not None and benchmark.stats.stats.mean:
-        benchmark.extra_info["clips_per_s"] = clips / benchmark.stats.stats.mean
+def report(benchmark, clips, name=None, device=None, batch=None):
+    """Record clips per second (and peak memory) for the benchmark and the summary table."""
+    stats = getattr(benchmark, "stats", None)
+    if stats is None or not stats.stats.mean:
+        return
+    rate = clips / stats.stats.mean
+    benchmark.extra_info["clips_per_s"] = rate
+    if device is not None and device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS
+    benchmark.extra_info["peak_mb"] = peak
+    if name is not None:
+        RESULTS[name][(str(device) if device is not None else "cpu", batch)] = (rate, peak)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not RESULTS:
+        return
+    tr = terminalreporter
+    tr.write_sep("=", "simcomp throughput (clips/s; ratio = simcomp / its CPU reference, per clip)")
+    tr.write_line(
+        f"{'benchmark':<28}{'device':<8}{'batch':>6}{'clips/s':>12}{'ratio':>9}{'peak MB':>10}"
+    )
+    for name, rows in sorted(RESULTS.items()):
+        for (dev, batch), (rate, peak) in sorted(
+            rows.items(), key=lambda r: (r[0][0], r[0][1] or 0)
+        ):
+            ref = RESULTS.get(BASELINES.get(name, ""), {}).get(("cpu", 1), (None,))[0]
+            ratio = f"{rate / ref:8.1f}x" if ref else ""
+            tr.write_line(f"{name:<28}{dev:<8}{batch or 1:>6}{rate:>12.2f}{ratio:>9}{peak:>10.0f}")

@@ -1,0 +1,35 @@
+"""The whole ``presets.doersch2019`` pipeline beside the paper's CPU pipeline (clip by clip)."""
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks import reference
+from benchmarks.conftest import BATCHES, FRAMES, SIZE, report, timed
+from simcomp.data.synthetic import SyntheticClips
+from simcomp.presets import doersch2019
+
+
+def _clip(batch, device):
+    return SyntheticClips(length=1, batch_size=batch, num_frames=FRAMES, size=SIZE, seed=0)[0].to(
+        device
+    )
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+def test_doersch2019(benchmark, device, batch):
+    clip, pipe, g = _clip(batch, device), doersch2019(), torch.Generator().manual_seed(0)
+    benchmark.pedantic(
+        timed(device, lambda: pipe(clip, g)), rounds=1 if batch > 8 else 2, warmup_rounds=1
+    )
+    report(benchmark, batch, "doersch2019", device, batch)
+
+
+def test_reference_cpu_pipeline(benchmark):
+    clip = _clip(1, torch.device("cpu"))
+    person = reference.person_arrays(clip, 0)
+    bg = clip.background[0].permute(0, 2, 3, 1).numpy()
+    rng = np.random.default_rng(0)
+    out = benchmark.pedantic(lambda: reference.augment(person, bg, rng), rounds=2, warmup_rounds=0)
+    assert out.shape == (FRAMES - 1, 16, 224, 224)
+    report(benchmark, 1, "reference", torch.device("cpu"), 1)
