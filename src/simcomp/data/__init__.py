@@ -2,5 +2,16 @@
 
 from .backgrounds import background_clips
 from .humans import MOTIONS, person_clips
+from .paired import PairedClips, collate_clips
+from .surreal import SurrealClips
+from .videos import VideoFolder
 
-__all__ = ["MOTIONS", "background_clips", "person_clips"]
+__all__ = [
+    "MOTIONS",
+    "PairedClips",
+    "SurrealClips",
+    "VideoFolder",
+    "background_clips",
+    "collate_clips",
+    "person_clips",
+]

@@ -1,0 +1,114 @@
+"""3DPW for evaluation: ``sequenceFiles/{train,validation,test}/*.pkl`` + ``imageFiles/``.
+
+The sequence files are Python 2 pickles, read with ``encoding="latin1"``. Loading a pickle can
+run code: only load 3DPW files from a source you trust.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..joints import COCO18_TO_LSP14
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class Track:
+    """One actor of one 3DPW sequence; N frames.
+
+    Attributes:
+        sequence: the sequence name; actor: index of the actor in it.
+        joints_3d: (N, 24, 3) SMPL kinematic joints in the camera frame, metres.
+        pose: (N, 72) SMPL axis-angle (world frame); betas: (10,); gender: "m" or "f".
+        keypoints_2d: (N, 14, 2) the detector's keypoints in LSP-14 order (head top: zeros).
+        confidence: (N, 14) their confidences (0 for the head top, which COCO lacks).
+        campose_valid: bool (N,); intrinsics: (3, 3); images: N image paths (decoded lazily).
+    """
+
+    sequence: str
+    actor: int
+    joints_3d: np.ndarray
+    pose: np.ndarray
+    betas: np.ndarray
+    gender: str
+    keypoints_2d: np.ndarray
+    confidence: np.ndarray
+    campose_valid: np.ndarray
+    intrinsics: np.ndarray
+    images: list[Path] = field(default_factory=list)
+
+
+def load_sequence(path: str | Path) -> dict:
+    """A 3DPW sequence pickle (trusted files only), with errors that name the file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: the 3DPW sequence file is missing")
+    try:
+        with open(path, "rb") as f:
+            data = pickle.load(f, encoding="latin1")
+    except Exception as e:  # truncated or corrupt pickles raise several types
+        raise ValueError(
+            f"{path}: cannot read this 3DPW sequence file ({type(e).__name__}: {e})"
+        ) from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a dict, got {type(data).__name__}")
+    for key in ("sequence", "cam_poses", "cam_intrinsics", "jointPositions", "poses2d",
+                "poses", "betas", "campose_valid", "img_frame_ids"):  # fmt: skip
+        if key not in data:
+            raise KeyError(f"{path}: field {key!r} is missing")
+    return data
+
+
+def tracks_of(path: str | Path, image_root: str | Path | None = None) -> list[Track]:
+    """Every actor of one sequence file as a :class:`Track`."""
+    path = Path(path)
+    d = load_sequence(path)
+    cam = np.asarray(d["cam_poses"], dtype=np.float64)  # (N, 4, 4) world -> camera
+    n = len(cam)
+    name = str(d["sequence"])
+    genders = d.get("genders", d.get("gender", ["n"] * len(d["poses"])))
+    lsp = [i if i is not None else 0 for i in COCO18_TO_LSP14]
+    has = np.array([i is not None for i in COCO18_TO_LSP14])
+    out = []
+    for a in range(len(d["poses"])):
+        joints = np.asarray(d["jointPositions"][a], dtype=np.float64).reshape(-1, 24, 3)
+        if len(joints) != n:
+            raise ValueError(
+                f"{path}: field 'jointPositions' of actor {a} has {len(joints)} frames, "
+                f"cam_poses has {n}"
+            )
+        cam_joints = np.einsum("nij,nkj->nki", cam[:, :3, :3], joints) + cam[:, None, :3, 3]
+        p2d = np.asarray(d["poses2d"][a], dtype=np.float64)  # (N, 3, 18)
+        if p2d.shape[1:] != (3, 18):
+            raise ValueError(
+                f"{path}: field 'poses2d' of actor {a} has shape {p2d.shape}, expected (N, 3, 18)"
+            )
+        kp = p2d[:, :2, lsp].transpose(0, 2, 1) * has[None, :, None]
+        conf = p2d[:, 2, lsp] * has[None]
+        ids = np.asarray(d["img_frame_ids"]).astype(int)
+        images = [Path(image_root) / name / f"image_{i:05d}.jpg" for i in ids] if image_root else []
+        out.append(Track(
+            sequence=name, actor=a, joints_3d=cam_joints,
+            pose=np.asarray(d["poses"][a], dtype=np.float64),
+            betas=np.asarray(d["betas"][a], dtype=np.float64)[:10],
+            gender=str(genders[a]), keypoints_2d=kp, confidence=conf,
+            campose_valid=np.asarray(d["campose_valid"][a]).astype(bool),
+            intrinsics=np.asarray(d["cam_intrinsics"], dtype=np.float64), images=images,
+        ))  # fmt: skip
+    return out
+
+
+def load_split(root: str | Path, split: str = "test") -> list[Track]:
+    """All tracks of a split of a 3DPW folder (``sequenceFiles/<split>/*.pkl``)."""
+    if split not in SPLITS:
+        raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
+    root = Path(root)
+    files = sorted((root / "sequenceFiles" / split).glob("*.pkl"))
+    if not files:
+        raise FileNotFoundError(f"{root}/sequenceFiles/{split}: no .pkl files (is this 3DPW?)")
+    return [t for f in files for t in tracks_of(f, root / "imageFiles")]
