@@ -77,3 +77,12 @@ def test_errors():
         PhaseCorrelation()(torch.zeros(1, 2, 8, 8))
     with pytest.raises(ValueError, match="method"):
         OpenCVFlowMedian("tvl1")
+
+
+def test_auto_picks_by_device(device):
+    from simcomp.flow import Auto
+
+    calls = []
+    auto = Auto(lambda x: calls.append("cpu") or x, lambda x: calls.append("device") or x)
+    auto(torch.zeros(1, device=device))
+    assert calls == ["cpu" if device.type == "cpu" else "device"]

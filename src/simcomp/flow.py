@@ -331,3 +331,35 @@ class OpenCVDenseFlow:
         frames = torch.stack((first, second), 1)
         flow = OpenCVFlowMedian("dis").dense(frames)[:, 0]  # (N, H, W, 2)
         return torch.from_numpy(flow).permute(0, 3, 1, 2).to(first.device, first.dtype)
+
+
+class Auto:
+    """Pick an estimator by the frames' device: OpenCV on the CPU, the torch one elsewhere.
+
+    On the CPU, OpenCV's C++ (DIS) beats batched torch; on a GPU the torch estimators run
+    where the data is, with no copy to the host. The two agree closely but not bit for bit.
+
+    Args:
+        cpu: estimator for CPU tensors.
+        device: estimator for anything else (CUDA).
+
+    Example:
+        >>> camera = Auto(OpenCVFlowMedian(), PhaseCorrelation())
+    """
+
+    def __init__(self, cpu, device) -> None:
+        self.cpu, self.device = cpu, device
+
+    def __call__(self, *frames: torch.Tensor) -> torch.Tensor:
+        """Delegate to the estimator for ``frames[0].device``."""
+        return (self.cpu if frames[0].device.type == "cpu" else self.device)(*frames)
+
+
+def auto_camera_motion() -> Auto:
+    """Camera motion: OpenCV DIS median flow on the CPU, phase correlation on the GPU."""
+    return Auto(OpenCVFlowMedian("dis"), PhaseCorrelation())
+
+
+def auto_dense_flow() -> Auto:
+    """Dense flow: OpenCV DIS on the CPU, batched Lucas-Kanade on the GPU."""
+    return Auto(OpenCVDenseFlow(), LucasKanade())

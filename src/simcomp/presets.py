@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .flow import CameraMotionEstimator, DenseFlowEstimator, PhaseCorrelation
+from .flow import CameraMotionEstimator, DenseFlowEstimator
 from .transforms import (
     CameraTrackedComposite,
     Compose,
@@ -19,10 +19,11 @@ def doersch2019(
     tracking: bool = True,
     static_background: bool = False,
     inputs: tuple[str, ...] = ("flow", "keypoints"),
-    estimator: CameraMotionEstimator | None = PhaseCorrelation(),  # noqa: B008 - stateless
-    flow: DenseFlowEstimator | None = None,
+    estimator: CameraMotionEstimator | None | str = "auto",
+    flow: DenseFlowEstimator | str = "auto",
     slic_backend: str = "torch",
     total_occlusion_p: float = 0.5,
+    crop_size: int = 224,
 ) -> Compose:
     """Doersch & Zisserman 2019's data pipeline, paper defaults (SPEC R1-R24).
 
@@ -34,10 +35,14 @@ def doersch2019(
         tracking: move the person with the camera (Table 2's "no tracking" is False).
         static_background: one background frame repeated (Table 2; overrides ``tracking``).
         inputs: Table 1's input switches, any of "rgb", "flow", "keypoints".
-        estimator: camera-motion estimator; None uses the clip's own ``camera_shift``.
-        flow: dense flow estimator for the crops (default :class:`simcomp.flow.LucasKanade`).
+        estimator: camera-motion estimator; None uses the clip's own ``camera_shift``; "auto"
+            is OpenCV DIS on CPU tensors and phase correlation on the GPU
+            (:func:`simcomp.flow.auto_camera_motion`).
+        flow: dense flow estimator for the crops; "auto" is OpenCV DIS on the CPU and batched
+            Lucas-Kanade on the GPU (:func:`simcomp.flow.auto_dense_flow`).
         slic_backend: "torch" or "skimage" (the paper's exact occluders, CPU).
         total_occlusion_p: probability per clip of a total occlusion (the paper: "some").
+        crop_size: side of the person crops (224; smaller for quick CPU runs).
 
     Returns:
         A Compose; call it on a Clip of person and background fields.
@@ -53,7 +58,7 @@ def doersch2019(
     steps += [
         TotalOcclusion(p=total_occlusion_p),
         KeypointVisibility(),
-        PersonCrop(),
-        MotionInputs(kinds=inputs, flow=flow),
+        PersonCrop(crop_size=crop_size, person_size=150.0 * crop_size / 224),
+        MotionInputs(kinds=inputs, flow=flow, crop_size=crop_size),
     ]
     return Compose(steps)

@@ -28,11 +28,12 @@ def keypoint_heatmaps(
         (..., J, S, S) in [0, 1].
     """
     centres = torch.arange(size, device=joints.device, dtype=joints.dtype) + 0.5
+    keep = (visible & torch.isfinite(joints).all(-1))[..., None]
     gx = torch.exp(-0.5 * ((centres - joints[..., 0:1]) / sigma) ** 2)  # (..., J, S)
     gy = torch.exp(-0.5 * ((centres - joints[..., 1:2]) / sigma) ** 2)
-    maps = gy[..., :, None] * gx[..., None, :]
-    keep = visible & torch.isfinite(joints).all(-1)
-    return torch.where(keep[..., None, None], maps.nan_to_num(0.0), 0.0)
+    gx = torch.where(keep, gx, 0.0).nan_to_num(0.0)  # hidden: all zero, on the small factor
+    gy = gy.nan_to_num(0.0)
+    return gy[..., :, None] * gx[..., None, :]
 
 
 def assemble_inputs(parts: list[torch.Tensor], occluded: torch.Tensor) -> torch.Tensor:
@@ -45,8 +46,9 @@ def assemble_inputs(parts: list[torch.Tensor], occluded: torch.Tensor) -> torch.
     Returns:
         (B, P, sum C_i + 1, S, S): the features (0 where occluded) then the indicator channel.
     """
-    features = torch.cat(parts, 2)
     o = occluded[..., None, None, None]
-    features = torch.where(o, 0.0, features)
-    indicator = o.to(features.dtype).expand(*features.shape[:2], 1, *features.shape[-2:])
-    return torch.cat((features, indicator), 2)
+    first = parts[0]
+    indicator = o.to(first.dtype).expand(*first.shape[:2], 1, *first.shape[-2:])
+    out = torch.cat([*parts, indicator], 2)
+    out[:, :, :-1].masked_fill_(o, 0.0)  # in place on our own new tensor
+    return out

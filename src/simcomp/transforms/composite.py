@@ -6,7 +6,7 @@ import torch
 
 from .._checks import check_interval
 from ..clip import Clip
-from ..flow import CameraMotionEstimator, PhaseCorrelation, integrate_motion
+from ..flow import CameraMotionEstimator, auto_camera_motion, integrate_motion
 from ..functional.composite import hard_composite, place_person
 from .base import ClipTransform, Params, uniform
 
@@ -25,7 +25,8 @@ class CameraTrackedComposite(ClipTransform):
 
     Args:
         mode: "tracked", "untracked" or "static".
-        estimator: camera-motion estimator (``simcomp.flow``); None uses the clip's own
+        estimator: camera-motion estimator (``simcomp.flow``); "auto" is OpenCV DIS median flow
+            on CPU tensors and batched phase correlation on the GPU; None uses the clip's own
             ``camera_shift`` (precomputed offline, or the built-in data's ground truth).
         offset: ((x min, x max), (y min, y max)) placement offset, pixels.
         scale: (min, max) placement zoom per clip.
@@ -50,7 +51,7 @@ class CameraTrackedComposite(ClipTransform):
     def __init__(
         self,
         mode: str = "tracked",
-        estimator: CameraMotionEstimator | None = PhaseCorrelation(),  # noqa: B008 - stateless
+        estimator: CameraMotionEstimator | None | str = "auto",
         offset: tuple[tuple[float, float], tuple[float, float]] = ((-40.0, 40.0), (-30.0, 30.0)),
         scale: tuple[float, float] = (0.9, 1.1),
         p: float = 1.0,
@@ -60,7 +61,7 @@ class CameraTrackedComposite(ClipTransform):
         if mode not in MODES:
             raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
         self.mode = mode
-        self.estimator = estimator
+        self.estimator = auto_camera_motion() if estimator == "auto" else estimator
         self.offset = (
             check_interval("offset[0]", offset[0]),
             check_interval("offset[1]", offset[1]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..clip import Clip
-from ..flow import DenseFlowEstimator, LucasKanade
+from ..flow import DenseFlowEstimator, auto_dense_flow
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
 from ..functional.inputs import assemble_inputs, flow_channels, keypoint_heatmaps
 from ..joints import HEATMAP_JOINT_NAMES, SMPL_TO_HEATMAP12
@@ -78,7 +78,8 @@ class MotionInputs(ClipTransform):
 
     Args:
         kinds: any of "rgb", "flow", "keypoints" (Table 1's input switches).
-        flow: dense flow estimator for the crop pairs (``simcomp.flow``; a user's RAFT fits).
+        flow: dense flow estimator for the crop pairs (``simcomp.flow``; a user's RAFT fits);
+            "auto" is OpenCV DIS on the CPU and batched Lucas-Kanade on the GPU.
         crop_size: S.
         sigma: heatmap standard deviation, crop pixels.
     """
@@ -88,7 +89,7 @@ class MotionInputs(ClipTransform):
     def __init__(
         self,
         kinds: tuple[str, ...] = ("flow", "keypoints"),
-        flow: DenseFlowEstimator | None = None,
+        flow: DenseFlowEstimator | str = "auto",
         crop_size: int = 224,
         sigma: float = 10.0,
         name: str | None = None,
@@ -98,7 +99,7 @@ class MotionInputs(ClipTransform):
         if bad or not kinds:
             raise ValueError(f"kinds: expected a non-empty subset of {INPUT_KINDS}, got {kinds}")
         self.kinds = tuple(k for k in INPUT_KINDS if k in kinds)
-        self.flow = flow if flow is not None else LucasKanade()
+        self.flow = auto_dense_flow() if flow == "auto" else flow
         self.crop_size, self.sigma = crop_size, sigma
 
     def apply(self, clip: Clip, params: Params) -> Clip:

@@ -1,0 +1,1 @@
+"""Motion HMR example: model, config, losses and the training loop built on simcomp."""

@@ -1,0 +1,188 @@
+"""The training loop: simcomp's preset on the training device, Motion HMR, Adam, checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from simcomp import Clip
+from simcomp.data.synthetic import PHOTOS, background_clips, merge, person_clips
+from simcomp.presets import doersch2019
+from simcomp.transforms import input_channels
+from simcomp.viz import contact_sheet
+
+from .config import Config
+from .loss import motion_hmr_loss
+from .model import MotionHMR
+
+TRAIN_PHOTOS = tuple(range(len(PHOTOS) - 3))  # the evaluator keeps the last three apart
+
+
+def pick_device(name: str) -> torch.device:
+    """"auto": CUDA when there is one (this rank's GPU under torchrun), else the CPU."""
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def build_model(cfg: Config) -> MotionHMR:
+    """The model a config describes (shared with the evaluator)."""
+    smpl = None
+    if cfg.smpl_dir:
+        import smplx
+
+        smpl = smplx.create(cfg.smpl_dir, model_type="smpl")
+    return MotionHMR(
+        len(input_channels(cfg.inputs)), cfg.arch, cfg.weights, cfg.hidden, smpl, cfg.dann_weight
+    )
+
+
+def build_pipeline(cfg: Config):
+    """The augmentation (presets.doersch2019 with the config's switches)."""
+    return doersch2019(
+        occlusion=cfg.occlusion, tracking=cfg.tracking, static_background=cfg.static_background,
+        inputs=cfg.inputs, crop_size=cfg.crop_size,
+    )  # fmt: skip
+
+
+class ClipSource:
+    """Batches of person + background clips: built-in generators on the device, or readers."""
+
+    def __init__(self, cfg: Config, device: torch.device, rank: int, world: int) -> None:
+        self.cfg, self.device, self.rank, self.world = cfg, device, rank, world
+        self.loader = None
+        if cfg.surreal or cfg.backgrounds:
+            from simcomp.data import PairedClips, SurrealClips, VideoFolder, collate_clips
+
+            if not (cfg.surreal and cfg.backgrounds):
+                raise ValueError("--surreal and --backgrounds go together (or neither: built-in data)")
+            pairs = PairedClips(
+                SurrealClips(cfg.surreal, cfg.num_frames, seed=cfg.seed + rank),
+                VideoFolder(cfg.backgrounds, cfg.num_frames, tuple(cfg.image_size), cfg.seed + rank),
+                length=10**9, seed=cfg.seed + 7919 * rank,
+            )  # fmt: skip
+            self.loader = iter(DataLoader(pairs, cfg.batch_size, collate_fn=collate_clips))
+
+    def batch(self, step: int) -> Clip:
+        """The batch of a step; distinct per rank, reproducible per (seed, rank, step)."""
+        if self.loader is not None:
+            return next(self.loader).to(self.device)
+        g = torch.Generator().manual_seed((self.cfg.seed * 100_003 + step) * self.world + self.rank)
+        n, t, size = self.cfg.batch_size, self.cfg.num_frames, tuple(self.cfg.image_size)
+        return merge(
+            person_clips(n, t, size, g, device=self.device),
+            background_clips(n, t, size, g, device=self.device, photos=TRAIN_PHOTOS),
+        )
+
+
+def train(cfg: Config) -> Path:
+    """Run training; returns the run folder (config.json, log.csv, checkpoints, inputs.png)."""
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    rank = int(os.environ.get("RANK", 0))
+    device = pick_device(cfg.device)
+    if world > 1:
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+    out = Path(cfg.out)
+    model = build_model(cfg).to(device)
+    optim = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    start = 0
+    latest = out / "latest.pt"
+    if cfg.resume and latest.exists():
+        state = torch.load(latest, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optim.load_state_dict(state["optimizer"])
+        start = state["step"]
+        torch.set_rng_state(state["rng"])
+    net = model if world == 1 else torch.nn.parallel.DistributedDataParallel(model)
+    use_amp = cfg.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    pipe, source = build_pipeline(cfg), ClipSource(cfg, device, rank, world)
+    if rank == 0:
+        cfg.save(out)
+    log = _Log(out / "log.csv", enabled=rank == 0, resume=start > 0)
+    bar = _progress(start, cfg.steps, rank == 0)
+    tick, window = time.perf_counter(), []
+    for step in range(start, cfg.steps):
+        g = torch.Generator().manual_seed((cfg.seed * 999_983 + step) * world + rank)
+        with torch.no_grad():
+            clip = pipe(source.batch(step), g)
+        if step == start and cfg.sheet and rank == 0:
+            contact_sheet(clip, 0, out / "inputs.png", max_frames=8)
+        model.train()
+        with torch.autocast(device.type, enabled=use_amp):
+            predictions = net(clip.inputs)
+        loss, parts = motion_hmr_loss(predictions, clip, cfg.crop_size, cfg.w3d, cfg.w2d)
+        optim.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optim)
+        scaler.update()
+        window.append(torch.stack([loss.detach(), *parts.values()]))
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            rate = cfg.batch_size * world * len(window) / (time.perf_counter() - tick)
+            means = torch.stack(window).mean(0).tolist()  # one sync per log line
+            tick, window = time.perf_counter(), []
+            row = {"step": step + 1, **dict(zip(["loss", *parts], means, strict=True)),
+                   "clips_per_s": rate}  # fmt: skip
+            log.write(row)
+            bar.set_postfix(loss=f"{row['loss']:.4f}", clips_s=f"{rate:.2f}")
+        bar.update(1)
+        if rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
+            _save(out, model, optim, step + 1, cfg)
+    bar.close()
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return out
+
+
+def _save(out: Path, model, optim, step: int, cfg: Config) -> None:
+    state = {"model": model.state_dict(), "optimizer": optim.state_dict(), "step": step,
+             "config": cfg.__dict__, "rng": torch.get_rng_state()}  # fmt: skip
+    tmp = out / "latest.pt.tmp"
+    torch.save(state, tmp)
+    tmp.replace(out / "latest.pt")
+
+
+class _Log:
+    """CSV log (and TensorBoard when it is installed), written by rank 0 only."""
+
+    def __init__(self, path: Path, enabled: bool, resume: bool) -> None:
+        self.path, self.enabled, self.writer, self.tb = path, enabled, None, None
+        if not enabled:
+            return
+        self.file = open(path, "a" if resume else "w", newline="")  # noqa: SIM115
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(str(path.parent / "tb"))
+        except ImportError:
+            pass
+
+    def write(self, row: dict) -> None:
+        if not self.enabled:
+            return
+        if self.writer is None:
+            self.writer = csv.DictWriter(self.file, fieldnames=list(row))
+            if self.file.tell() == 0:
+                self.writer.writeheader()
+        self.writer.writerow(row)
+        self.file.flush()
+        if self.tb is not None:
+            for k, v in row.items():
+                if k != "step":
+                    self.tb.add_scalar(k, v, row["step"])
+
+
+def _progress(start: int, total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, disable=not enabled, desc="train", unit="step")
