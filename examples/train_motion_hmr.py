@@ -1,8 +1,8 @@
 """Train Motion HMR (SPEC R25-R29) on clips that simcomp builds on the fly.
 
-    python examples/train_motion_hmr.py --preset cpu-smoke      # minutes on a 2-core CPU
-    python examples/train_motion_hmr.py                         # the paper's settings
-    torchrun --nproc-per-node 4 examples/train_motion_hmr.py    # several GPUs (DDP)
+python examples/train_motion_hmr.py --preset cpu-smoke      # minutes on a 2-core CPU
+python examples/train_motion_hmr.py                         # the paper's settings
+torchrun --nproc-per-node 4 examples/train_motion_hmr.py    # several GPUs (DDP)
 """
 
 import sys

@@ -39,6 +39,7 @@ class Config:
     checkpoint_every: int = 500
     resume: bool = False
     sheet: bool = True  # contact sheet of the first augmented batch
+    dump_rank_weights: bool = False  # every rank saves its final weights (to test DDP)
 
     def save(self, folder: Path) -> None:
         """Write ``config.json``."""
@@ -52,15 +53,26 @@ class Config:
         for f in dataclasses.fields(cls):
             if isinstance(data.get(f.name), list):
                 data[f.name] = tuple(data[f.name])
-        return cls(**{k: v for k, v in data.items() if k in {f.name for f in dataclasses.fields(cls)}})
+        return cls(
+            **{k: v for k, v in data.items() if k in {f.name for f in dataclasses.fields(cls)}}
+        )
 
 
 PRESETS = {
     "paper": {},
     # Finishes in minutes on a 2-core CPU and shows the loss falling.
     "cpu-smoke": dict(
-        steps=200, batch_size=2, num_frames=8, image_size=(120, 160), crop_size=96,
-        arch="resnet18", hidden=128, lr=3e-4, log_every=20, checkpoint_every=100, out="runs/cpu-smoke",
+        steps=200,
+        batch_size=2,
+        num_frames=8,
+        image_size=(120, 160),
+        crop_size=96,
+        arch="resnet18",
+        hidden=128,
+        lr=3e-4,
+        log_every=20,
+        checkpoint_every=100,
+        out="runs/cpu-smoke",
     ),  # fmt: skip
 }
 

@@ -27,7 +27,9 @@ def rot6d_to_matrix(x: torch.Tensor) -> torch.Tensor:
     return torch.stack((c1, c2, torch.cross(c1, c2, dim=-1)), -1)
 
 
-def build_backbone(arch: str, in_channels: int, weights: str | Path | None = None) -> tuple[nn.Module, int]:
+def build_backbone(
+    arch: str, in_channels: int, weights: str | Path | None = None
+) -> tuple[nn.Module, int]:
     """A torchvision ResNet whose conv1 takes ``in_channels`` (R25); returns it and its width.
 
     ImageNet weights come from a local file only (never a download). With them, the first three
@@ -78,7 +80,9 @@ class Regressor(nn.Module):
         nn.init.zeros_(self.net[-1].bias)
         identity6d = torch.tensor([1.0, 0, 0, 0, 1, 0]).repeat(NUM_SMPL_JOINTS)
         root = torch.tensor([1.0, 0, 0, 0, -1, 0])  # HMR starts the root at [pi, 0, 0]
-        mean = torch.cat((torch.tensor([0.9, 0.0, 0.0]), root, identity6d[6:], torch.zeros(N_SHAPE)))
+        mean = torch.cat(
+            (torch.tensor([0.9, 0.0, 0.0]), root, identity6d[6:], torch.zeros(N_SHAPE))
+        )
         self.mean = nn.Parameter(mean)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -117,7 +121,10 @@ class MotionHMR(nn.Module):
         self.backbone, width = build_backbone(arch, in_channels, weights)
         self.lstm = nn.LSTM(width, hidden, batch_first=True, bidirectional=True)
         self.heads = nn.ModuleDict(
-            {k: nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU()) for k in ("current", "next")}
+            {
+                k: nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU())
+                for k in ("current", "next")
+            }
         )
         self.regressor = Regressor(hidden)
         self.smpl = smpl
@@ -145,9 +152,11 @@ class MotionHMR(nn.Module):
         if self.smpl is not None:
             lead = params.shape[:-1]
             out = self.smpl(
-                betas=shape.reshape(-1, N_SHAPE), global_orient=rot[..., :1, :, :].reshape(-1, 1, 3, 3),
-                body_pose=rot[..., 1:, :, :].reshape(-1, NUM_SMPL_JOINTS - 1, 3, 3), pose2rot=False,
-            )  # fmt: skip
+                betas=shape.reshape(-1, N_SHAPE),
+                global_orient=rot[..., :1, :, :].reshape(-1, 1, 3, 3),
+                body_pose=rot[..., 1:, :, :].reshape(-1, NUM_SMPL_JOINTS - 1, 3, 3),
+                pose2rot=False,
+            )
             joints = out.joints[:, :NUM_SMPL_JOINTS].reshape(*lead, NUM_SMPL_JOINTS, 3)
         else:
             joints = self.joint_head(params).unflatten(-1, (NUM_SMPL_JOINTS, 3))

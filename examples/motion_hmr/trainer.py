@@ -24,7 +24,7 @@ TRAIN_PHOTOS = tuple(range(len(PHOTOS) - 3))  # the evaluator keeps the last thr
 
 
 def pick_device(name: str) -> torch.device:
-    """"auto": CUDA when there is one (this rank's GPU under torchrun), else the CPU."""
+    """ "auto": CUDA when there is one (this rank's GPU under torchrun), else the CPU."""
     if name != "auto":
         return torch.device(name)
     if torch.cuda.is_available():
@@ -62,10 +62,12 @@ class ClipSource:
             from simcomp.data import PairedClips, SurrealClips, VideoFolder, collate_clips
 
             if not (cfg.surreal and cfg.backgrounds):
-                raise ValueError("--surreal and --backgrounds go together (or neither: built-in data)")
+                raise ValueError(
+                    "--surreal and --backgrounds go together (or neither: built-in data)"
+                )
             pairs = PairedClips(
                 SurrealClips(cfg.surreal, cfg.num_frames, seed=cfg.seed + rank),
-                VideoFolder(cfg.backgrounds, cfg.num_frames, tuple(cfg.image_size), cfg.seed + rank),
+                VideoFolder(cfg.backgrounds, cfg.num_frames, cfg.image_size, cfg.seed + rank),
                 length=10**9, seed=cfg.seed + 7919 * rank,
             )  # fmt: skip
             self.loader = iter(DataLoader(pairs, cfg.batch_size, collate_fn=collate_clips))
@@ -139,6 +141,8 @@ def train(cfg: Config) -> Path:
         if rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
             _save(out, model, optim, step + 1, cfg)
     bar.close()
+    if cfg.dump_rank_weights:
+        torch.save(model.state_dict(), out / f"weights_rank{rank}.pt")
     if world > 1:
         torch.distributed.destroy_process_group()
     return out
