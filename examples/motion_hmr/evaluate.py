@@ -1,0 +1,178 @@
+"""The 3DPW evaluation protocol of the paper (SPEC R30-R33), with its choices as arguments.
+
+Inputs come from the same simcomp assembly the trainer uses (crops from the detections, flow,
+heatmaps of the detector's keypoints); frames with fewer than ``min_visible`` detected
+keypoints are totally occluded at the input (R13) and not scored (R31).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from simcomp import Clip
+from simcomp.data.pw3d import Track
+from simcomp.functional.visibility import occlude_sparse_frames
+from simcomp.joints import SMPL_TO_LSP14
+from simcomp.metrics import accel_error, mpjpe, pa_mpjpe, pck, procrustes_align
+from simcomp.transforms import Compose, MotionInputs, PersonCrop
+
+from .config import Config
+from .model import per_frame
+
+
+@dataclasses.dataclass
+class Protocol:
+    """What is scored and how it is averaged; printed with every result."""
+
+    clip_length: int = 31  # R30
+    min_visible: int = 7  # R31: at least 7 visible keypoints
+    confidence: float = 0.1  # a keypoint is visible above this detector confidence
+    use_campose_valid: bool = False  # SPIN/official keep only campose_valid frames
+    averaging: str = "person"  # R33: per person, then over persons ("frame", "sequence")
+    pck_threshold: float = 0.15  # metres, on Procrustes-aligned joints
+
+    def describe(self) -> str:
+        """One line for the logs."""
+        return ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(self).items())
+
+
+def windows(n: int, length: int) -> list[int]:
+    """Starts of ``length``-frame windows covering ``n`` frames (the last one may overlap)."""
+    if n <= length:
+        return [0]
+    starts = list(range(0, n - length + 1, length))
+    if starts[-1] + length < n:
+        starts.append(n - length)
+    return starts
+
+
+def track_inputs(track: Track, frames: np.ndarray, cfg: Config, proto: Protocol) -> Clip:
+    """A Clip (B = 1) of a window: frames, detections as 24-joint keypoints, R13 occlusion."""
+    t = len(frames)
+    joints = np.full((t, 24, 2), np.nan)
+    visible = np.zeros((t, 24), bool)
+    seen = track.confidence > proto.confidence  # (T, 14)
+    for k, smpl in enumerate(SMPL_TO_LSP14):
+        joints[:, smpl] = track.keypoints_2d[:, k]
+        visible[:, smpl] = seen[:, k]
+    vis = torch.from_numpy(visible)[None]
+    return Clip(
+        frames=torch.from_numpy(frames).permute(0, 3, 1, 2)[None].float() / 255,
+        joints_2d=torch.from_numpy(joints).float()[None],
+        visible=vis,
+        total_occlusion=occlude_sparse_frames(vis[..., list(SMPL_TO_LSP14)], proto.min_visible),
+    )
+
+
+def read_frames(track: Track, start: int, stop: int) -> np.ndarray:
+    """RGB uint8 (T, H, W, 3), decoded lazily from the track's image paths."""
+    out = []
+    for path in track.images[start:stop]:
+        img = cv2.imread(str(path))
+        if img is None:
+            raise FileNotFoundError(f"{path}: missing or unreadable 3DPW image")
+        out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    return np.stack(out)
+
+
+@torch.no_grad()
+def predict_track(model, track: Track, cfg: Config, proto: Protocol, device) -> np.ndarray:
+    """Predicted 24 joints (N, 24, 3) for every frame of a track."""
+    n = len(track.joints_3d)
+    assemble = Compose([
+        PersonCrop(crop_size=cfg.crop_size, person_size=150.0 * cfg.crop_size / 224),
+        MotionInputs(kinds=cfg.inputs, crop_size=cfg.crop_size),
+    ])  # fmt: skip
+    out = np.zeros((n, 24, 3))
+    done = np.zeros(n, bool)
+    for start in windows(n, proto.clip_length):
+        stop = min(n, start + proto.clip_length)
+        window = Track(**{**track.__dict__, "keypoints_2d": track.keypoints_2d[start:stop],
+                          "confidence": track.confidence[start:stop]})  # fmt: skip
+        clip = track_inputs(window, read_frames(track, start, stop), cfg, proto).to(device)
+        clip = assemble(clip, torch.Generator().manual_seed(0))
+        joints = per_frame(model(clip.inputs))[0].float().cpu().numpy()  # (T, 24, 3)
+        fresh = ~done[start:stop]
+        out[start:stop][fresh] = joints[fresh]
+        done[start:stop] = True
+    return out
+
+
+def score_track(pred: np.ndarray, track: Track, proto: Protocol) -> dict[str, np.ndarray]:
+    """Per-frame errors (mm) and the mask of scored frames (R31)."""
+    lsp = list(SMPL_TO_LSP14)
+    p = torch.from_numpy(pred[:, lsp]).double()
+    g = torch.from_numpy(track.joints_3d[:, lsp]).double()
+    scored = (track.confidence > proto.confidence).sum(1) >= proto.min_visible
+    if proto.use_campose_valid:
+        scored &= track.campose_valid
+    aligned = procrustes_align(p, g)
+    centred_p, centred_g = p - p[:, 2:4].mean(1, keepdim=True), g - g[:, 2:4].mean(1, keepdim=True)
+    acc = (
+        accel_error(centred_p, centred_g, torch.from_numpy(scored), scale=1000)
+        if len(p) >= 3
+        else torch.zeros(0)
+    )
+    return {
+        "scored": scored,
+        "pa_mpjpe": pa_mpjpe(p, g, scale=1000).numpy(),
+        "mpjpe": mpjpe(p, g, scale=1000).numpy(),
+        "pck": pck(aligned, g, proto.pck_threshold).numpy(),
+        "accel": acc.numpy(),
+    }
+
+
+def _mean(x: np.ndarray) -> float:
+    """Mean ignoring NaN; NaN (without a warning) when nothing is left."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else float("nan")
+
+
+def aggregate(rows: list[dict], proto: Protocol) -> dict[str, float]:
+    """Average per frame, per person then over persons (R33), or per sequence then over them."""
+    metrics = ("pa_mpjpe", "mpjpe", "pck")
+    if proto.averaging == "frame":
+        out = {m: _mean(np.concatenate([r[m][r["scored"]] for r in rows])) for m in metrics}
+        out["accel"] = _mean(np.concatenate([r["accel"] for r in rows]))
+        return out
+    key = "person" if proto.averaging == "person" else "sequence"
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r[key]].append(r)
+    per_group = []
+    for rs in groups.values():
+        g = {m: _mean(np.concatenate([r[m][r["scored"]] for r in rs])) for m in metrics}
+        g["accel"] = _mean(np.concatenate([r["accel"] for r in rs]))
+        per_group.append(g)
+    return {m: _mean([g[m] for g in per_group]) for m in (*metrics, "accel")}
+
+
+def draw_predictions(track: Track, pred: np.ndarray, path: Path, frames=(0, 15, 30)) -> None:
+    """2D overlay of the detections, and a side view (z-y) of the Procrustes-aligned prediction
+    (red) over the truth (green)."""
+    panels = []
+    lsp = list(SMPL_TO_LSP14)
+    for f in [f for f in frames if f < len(pred)]:
+        img = cv2.cvtColor(read_frames(track, f, f + 1)[0], cv2.COLOR_RGB2BGR)
+        for (x, y), c in zip(track.keypoints_2d[f], track.confidence[f], strict=True):
+            if c > 0.1:
+                cv2.circle(img, (int(x), int(y)), 3, (0, 200, 0), -1)
+        side = np.full((img.shape[0], img.shape[0], 3), 255, np.uint8)
+        truth = torch.from_numpy(track.joints_3d[f, lsp])
+        aligned_pred = procrustes_align(torch.from_numpy(pred[f, lsp]).to(truth), truth).numpy()
+        for joints, colour in ((truth.numpy(), (0, 160, 0)), (aligned_pred, (0, 0, 220))):
+            aligned = joints - joints.mean(0)
+            scale = side.shape[0] / 2.5
+            for x, y in zip(aligned[:, 2] * scale + side.shape[1] / 2,
+                            aligned[:, 1] * scale + side.shape[0] / 2, strict=True):  # fmt: skip
+                cv2.circle(side, (int(x), int(y)), 3, colour, -1)
+        panels.append(np.concatenate([img, side], 1))
+    if panels:
+        cv2.imwrite(str(path), np.concatenate(panels, 0))
