@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 
 
@@ -182,6 +183,7 @@ def slic_video(
     downsample: int = 4,
     enforce_connectivity: bool = True,
     min_size_factor: float = 0.5,
+    kernels: bool = True,
 ) -> torch.Tensor:
     """One SLIC labelling per clip across all its frames (R6).
 
@@ -196,6 +198,8 @@ def slic_video(
         enforce_connectivity: split labels into 6-connected components and merge those smaller
             than ``min_size_factor`` times the mean supervoxel size into a neighbour.
         min_size_factor: as scikit-image's.
+        kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps when the
+            features are on CUDA and CuPy imports (False: the torch path everywhere).
 
     Returns:
         labels long (B, T, H, W). Label values are ids, not a compact range (with
@@ -236,9 +240,14 @@ def slic_video(
     centres = torch.cat((pooled.gather(1, cell.long()[..., None].expand(-1, -1, c)), seeds), -1)
     k = seeds.shape[1]
     labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
+    fast = kernels and cuda_kernels.available(pooled)
     for _ in range(max_iter):
-        labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
-        centres = _means(pooled, coords, labels, k, centres)
+        if fast:
+            labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step)
+            centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
+        else:
+            labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
+            centres = _means(pooled, coords, labels, k, centres)
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
         n_seeds = valid.sum(1).float()

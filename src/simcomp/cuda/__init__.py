@@ -1,0 +1,75 @@
+"""Optional CuPy raw kernels (sources in ``*.cu`` beside this file), loaded lazily.
+
+Used only when a tensor is on CUDA and CuPy imports; the torch path is the reference they are
+tested against and the fallback everywhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+SOURCES = Path(__file__).parent
+
+
+@functools.lru_cache(maxsize=1)
+def _cupy():
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy
+
+
+def available(x: torch.Tensor) -> bool:
+    """True when ``x`` is on CUDA and CuPy can run kernels there."""
+    return x.is_cuda and _cupy() is not None
+
+
+@functools.cache
+def _module(name: str, device: int):
+    cp = _cupy()
+    with cp.cuda.Device(device):
+        return cp.RawModule(code=(SOURCES / f"{name}.cu").read_text(), options=("-std=c++17",))
+
+
+def _launch(kernel: str, n: int, args: tuple, device: int) -> None:
+    cp = _cupy()
+    fn = _module("slic", device).get_function(kernel)
+    threads = 256
+    with cp.cuda.Device(device):
+        stream = cp.cuda.ExternalStream(torch.cuda.current_stream(device).cuda_stream)
+        with stream:
+            fn(((n + threads - 1) // threads,), (threads,), args)
+
+
+def _ptr(t: torch.Tensor):
+    return _cupy().from_dlpack(t.contiguous())
+
+
+def slic_assign(feats, centres, valid, axes, step) -> torch.Tensor:
+    """CUDA twin of the torch ``_assign``: labels (B, N) of pooled features (B, N, C)."""
+    b, n, c = feats.shape
+    k = centres.shape[1]
+    t, ys, xs = axes
+    labels = torch.empty(b, n, dtype=torch.long, device=feats.device)
+    args = (_ptr(feats.float()), _ptr(centres.float()), _ptr(valid), _ptr(ys.float()),
+            _ptr(xs.float()), _ptr(step.float()), _cupy().from_dlpack(labels),
+            *map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k)))  # fmt: skip
+    _launch("slic_assign", b * n, args, feats.device.index)
+    return labels
+
+
+def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
+    """CUDA twin of the torch ``_means``: (B, K, C+3) means; empty labels keep ``previous``."""
+    b, n, c = feats.shape
+    t, ys, xs = axes
+    sums = torch.zeros(b, k, c + 4, device=feats.device)
+    sizes = map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k))
+    args = (_ptr(feats.float()), _ptr(labels), _ptr(ys.float()), _ptr(xs.float()),
+            _cupy().from_dlpack(sums), *sizes)  # fmt: skip
+    _launch("slic_accumulate", b * n, args, feats.device.index)
+    count = sums[..., -1:]
+    return torch.where(count > 0, sums[..., :-1] / count.clamp(min=1), previous)

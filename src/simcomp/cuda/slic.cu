@@ -1,0 +1,58 @@
+// SLIC k-means steps on the pooled clip grid, one thread per voxel (SPEC R6-R8).
+// The reference is the torch path in simcomp/functional/slic.py; tests compare the two.
+//
+// Layout: feats (B, N, C) with N = T * NY * NX voxels in (t, y, x) order; centres (B, K, C + 3)
+// as [features..., t, y, x]; axes: t = index, y = ys[iy], x = xs[ix] (cell centres, pixels).
+
+extern "C" __global__ void slic_assign(
+    const float* __restrict__ feats, const float* __restrict__ centres,
+    const bool* __restrict__ valid, const float* __restrict__ ys, const float* __restrict__ xs,
+    const float* __restrict__ step, long long* __restrict__ labels,
+    int B, int T, int NY, int NX, int C, int K)
+{
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    long long N = (long long)T * NY * NX;
+    if (i >= (long long)B * N) return;
+    int b = (int)(i / N);
+    long long n = i % N;
+    int t = (int)(n / ((long long)NY * NX));
+    int iy = (int)((n / NX) % NY);
+    int ix = (int)(n % NX);
+    float pt = (float)t, py = ys[iy], px = xs[ix];
+    float s = step[b], window = 2.0f * s, inv = 1.0f / (s * s);
+    const float* f = feats + i * C;
+    float best = INFINITY;
+    long long arg = 0;
+    for (int k = 0; k < K; ++k) {
+        if (!valid[(long long)b * K + k]) continue;
+        const float* m = centres + ((long long)b * K + k) * (C + 3);
+        float dt = pt - m[C], dy = py - m[C + 1], dx = px - m[C + 2];
+        if (fabsf(dt) > window || fabsf(dy) > window || fabsf(dx) > window) continue;
+        float d = (dt * dt + dy * dy + dx * dx) * inv;
+        for (int c = 0; c < C; ++c) {
+            float e = f[c] - m[c];
+            d += e * e;
+        }
+        if (d < best) { best = d; arg = k; }
+    }
+    labels[i] = arg;
+}
+
+// Sums of [features, t, y, x, 1] per label: the means of the update step are sums / count.
+extern "C" __global__ void slic_accumulate(
+    const float* __restrict__ feats, const long long* __restrict__ labels,
+    const float* __restrict__ ys, const float* __restrict__ xs, float* __restrict__ sums,
+    int B, int T, int NY, int NX, int C, int K)
+{
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    long long N = (long long)T * NY * NX;
+    if (i >= (long long)B * N) return;
+    int b = (int)(i / N);
+    long long n = i % N;
+    float* out = sums + ((long long)b * K + labels[i]) * (C + 4);
+    for (int c = 0; c < C; ++c) atomicAdd(out + c, feats[i * C + c]);
+    atomicAdd(out + C, (float)(n / ((long long)NY * NX)));
+    atomicAdd(out + C + 1, ys[(n / NX) % NY]);
+    atomicAdd(out + C + 2, xs[n % NX]);
+    atomicAdd(out + C + 3, 1.0f);
+}

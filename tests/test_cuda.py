@@ -1,0 +1,78 @@
+"""The optional CuPy kernels: they compile wherever nvcc is, and match the torch path on a GPU."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+import simcomp.cuda
+from simcomp.data.synthetic import background_clips
+from simcomp.functional.slic import _assign, _means, slic_seeds, slic_video
+from simcomp.transforms.occlusion import slic_features
+from tests.helpers import gen
+
+KERNELS = sorted(Path(simcomp.cuda.__file__).parent.glob("*.cu"))
+
+
+@pytest.mark.parametrize("source", KERNELS, ids=lambda p: p.name)
+def test_kernels_compile_with_nvcc(source, tmp_path):
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("nvcc is not on the PATH")
+    cmd = [nvcc, "-std=c++17", "--ptx", "-o", str(tmp_path / "out.ptx"), str(source)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_not_available_on_cpu():
+    assert not simcomp.cuda.available(torch.zeros(1))
+
+
+def _features(device):
+    clip = background_clips(2, 9, (96, 128), generator=gen(3), device=device)
+    return slic_features(clip.background, clip.camera_shift, torch.full((2,), 5e-4, device=device))
+
+
+@pytest.mark.gpu
+def test_kernel_steps_match_torch():  # SPEC R6, SPEC R8
+    if not simcomp.cuda.available(torch.zeros(1, device="cuda")):
+        pytest.skip("CuPy is not installed")
+    feats = _features("cuda")[..., :5].reshape(2, -1, 5)
+    seeds, valid, step = slic_seeds((9, 96, 128), [12, 20])
+    seeds, valid, step = seeds.cuda(), valid.cuda(), step.cuda()
+    axes = (
+        torch.arange(9.0, device="cuda"),
+        torch.arange(96.0, device="cuda"),
+        torch.arange(128.0, device="cuda"),
+    )
+    coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    centres = torch.cat(
+        (
+            feats.gather(1, torch.zeros(2, seeds.shape[1], 5, dtype=torch.long, device="cuda")),
+            seeds,
+        ),
+        -1,
+    )
+    ref = _assign(feats, axes, centres, step, valid)
+    ours = simcomp.cuda.slic_assign(feats, centres, valid, axes, step)
+    assert (ref == ours).float().mean() > 0.999
+    k = seeds.shape[1]
+    torch.testing.assert_close(
+        simcomp.cuda.slic_means(feats, ref, axes, k, centres),
+        _means(feats, coords, ref, k, centres),
+        rtol=1e-4,
+        atol=1e-3,
+    )
+
+
+@pytest.mark.gpu
+def test_slic_video_same_labels_with_and_without_kernels():  # SPEC R6
+    feats = _features("cuda")
+    seeds, valid, step = slic_seeds((9, 96, 128), [12, 20])
+    a = slic_video(feats, seeds, valid, step, kernels=True)
+    b = slic_video(feats, seeds, valid, step, kernels=False)
+    assert (a == b).float().mean() > 0.99
+    cpu = slic_video(feats.cpu(), seeds, valid, step)
+    assert (cpu == b.cpu()).float().mean() > 0.99  # one code path, CPU and CUDA
