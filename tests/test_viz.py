@@ -53,3 +53,20 @@ def test_errors():
         contact_sheet(_clip(), index=3)
     with pytest.raises(ValueError, match="no image field"):
         contact_sheet(Clip(camera_shift=torch.zeros(1, 2, 2)))
+
+
+def test_input_sheet(tmp_path):
+    from simcomp.viz import input_sheet
+
+    inputs = torch.zeros(1, 3, 16, 32, 32)
+    inputs[0, :, 0] = 0.2  # flow_x = 4 px after /20: full brightness
+    inputs[0, 1, 3, 10, 10] = 1.0  # a heatmap peak
+    inputs[0, 2, 15] = 1.0  # totally occluded
+    sheet = input_sheet(
+        Clip(inputs=inputs, total_occlusion=torch.zeros(1, 4, dtype=torch.bool)),
+        path=tmp_path / "in.png",
+    )
+    assert sheet.shape == (32, 96, 3)
+    assert sheet[10, 32 + 10, 1] == 255 and tuple(sheet[0, 64]) == RED
+    with pytest.raises(ValueError, match="kinds"):
+        input_sheet(Clip(inputs=inputs[:, :, :4]))

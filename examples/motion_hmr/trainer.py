@@ -14,7 +14,7 @@ from simcomp import Clip
 from simcomp.data.synthetic import PHOTOS, background_clips, merge, person_clips
 from simcomp.presets import doersch2019
 from simcomp.transforms import input_channels
-from simcomp.viz import contact_sheet
+from simcomp.viz import contact_sheet, input_sheet
 
 from .config import Config
 from .loss import motion_hmr_loss
@@ -85,7 +85,11 @@ class ClipSource:
 
 
 def train(cfg: Config) -> Path:
-    """Run training; returns the run folder (config.json, log.csv, checkpoints, inputs.png)."""
+    """Run training; returns the run folder.
+
+    It holds config.json, log.csv, latest.pt, and pictures of the first augmented batch:
+    inputs.png (the composite) and network_inputs.png (flow and heatmaps per pair).
+    """
     world = int(os.environ.get("WORLD_SIZE", 1))
     rank = int(os.environ.get("RANK", 0))
     device = pick_device(cfg.device)
@@ -120,6 +124,7 @@ def train(cfg: Config) -> Path:
             clip = pipe(source.batch(step), g)
         if step == start and cfg.sheet and rank == 0:
             contact_sheet(clip, 0, out / "inputs.png", max_frames=8)
+            input_sheet(clip, 0, out / "network_inputs.png", kinds=cfg.inputs)
         model.train()
         with torch.autocast(device.type, enabled=use_amp):
             predictions = net(clip.inputs)

@@ -121,3 +121,62 @@ def save_gif(clip: Clip, path: str | Path, index: int = 0, fps: float = 10.0) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
     return path
+
+
+def input_sheet(
+    clip: Clip,
+    index: int = 0,
+    path: str | Path | None = None,
+    kinds: tuple[str, ...] = ("flow", "keypoints"),
+    max_pairs: int = 8,
+) -> np.ndarray:
+    """What the network sees, one tile per pair.
+
+    The flow as colour (hue = direction, value = magnitude), else the RGB crop; the keypoint
+    heatmaps in green on top; a red border on totally occluded pairs.
+
+    Args:
+        clip: a Clip with ``inputs`` (B, P, C, S, S).
+        index: which sample of the batch.
+        path: where to write the PNG; None writes nothing.
+        kinds: the input kinds ``MotionInputs`` was built with (they fix the channel order).
+        max_pairs: at most this many pairs, evenly spaced.
+
+    Returns:
+        uint8 (S, n * S, 3) RGB.
+    """
+    from .transforms.crop import input_channels
+
+    if clip.inputs is None:
+        raise ValueError("input_sheet: the clip has no inputs; run MotionInputs first")
+    names = input_channels(kinds)
+    x = clip.inputs[index].detach().float().cpu()  # (P, C, S, S)
+    if x.shape[1] != len(names):
+        raise ValueError(
+            f"kinds: {kinds} means {len(names)} channels, the inputs have {x.shape[1]}"
+        )
+    p, _, s, _ = x.shape
+    heat = [i for i, n in enumerate(names) if n.startswith("heatmap_")]
+    tiles = []
+    for i in np.unique(np.linspace(0, p - 1, min(max_pairs, p)).round().astype(int)):
+        tile = np.zeros((s, s, 3), np.uint8)
+        if "flow_x" in names:
+            fx, fy = x[i, names.index("flow_x")].numpy(), x[i, names.index("flow_y")].numpy()
+            hsv = np.zeros((s, s, 3), np.uint8)
+            hsv[..., 0] = ((np.arctan2(fy, fx) + np.pi) / (2 * np.pi) * 179).astype(np.uint8)
+            hsv[..., 1] = 255
+            hsv[..., 2] = np.clip(np.hypot(fx, fy) * 5 * 255, 0, 255).astype(np.uint8)  # 4 px: full
+            tile = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+        elif "red" in names:
+            tile = (x[i, :3].permute(1, 2, 0).clamp(0, 1).numpy() * 255).astype(np.uint8)
+        if heat:
+            glow = (x[i, heat].amax(0).numpy() * 255).astype(np.uint8)
+            tile[..., 1] = np.maximum(tile[..., 1], glow)
+        if x[i, -1].max() > 0:
+            cv2.rectangle(tile, (0, 0), (s - 1, s - 1), RED, 3)
+        tiles.append(np.ascontiguousarray(tile))
+    sheet = np.concatenate(tiles, 1)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(sheet).save(path)
+    return sheet
