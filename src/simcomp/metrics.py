@@ -50,12 +50,12 @@ def procrustes_align(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     return aligned.transpose(-1, -2) + mu2
 
 
-def _mean_error(diff: torch.Tensor, visible: torch.Tensor | None) -> torch.Tensor:
-    err = diff.norm(dim=-1)
+def _joint_mean(values: torch.Tensor, visible: torch.Tensor | None) -> torch.Tensor:
+    """Mean over the last (joint) dimension, of the visible joints only when given."""
     if visible is None:
-        return err.mean(-1)
-    w = visible.to(err.dtype)
-    return (err * w).sum(-1) / w.sum(-1).clamp(min=1)
+        return values.mean(-1)
+    w = visible.to(values.dtype)
+    return (values * w).sum(-1) / w.sum(-1).clamp(min=1)
 
 
 def pa_mpjpe(
@@ -77,7 +77,7 @@ def pa_mpjpe(
         >>> float(pa_mpjpe(2 * gt + 1, gt).max()) < 1e-5
         True
     """
-    return _mean_error(procrustes_align(pred, gt) - gt, visible) * scale
+    return _joint_mean((procrustes_align(pred, gt) - gt).norm(dim=-1), visible) * scale
 
 
 def mpjpe(
@@ -96,7 +96,7 @@ def mpjpe(
     idx = list(pelvis)
     p = pred - pred[..., idx, :].mean(-2, keepdim=True)
     g = gt - gt[..., idx, :].mean(-2, keepdim=True)
-    return _mean_error(p - g, visible) * scale
+    return _joint_mean((p - g).norm(dim=-1), visible) * scale
 
 
 def pck(
@@ -108,11 +108,7 @@ def pck(
         pred, gt (..., J, D) -> (...,) in [0, 1].
     """
     _pair("pred", pred, "gt", gt, pred.shape[-1])
-    hit = ((pred - gt).norm(dim=-1) <= threshold).to(pred.dtype)
-    if visible is None:
-        return hit.mean(-1)
-    w = visible.to(pred.dtype)
-    return (hit * w).sum(-1) / w.sum(-1).clamp(min=1)
+    return _joint_mean(((pred - gt).norm(dim=-1) <= threshold).to(pred.dtype), visible)
 
 
 def accel_error(

@@ -4,6 +4,20 @@
 // Layout: feats (B, N, C) with N = T * NY * NX voxels in (t, y, x) order; centres (B, K, C + 3)
 // as [features..., t, y, x]; axes: t = index, y = ys[iy], x = xs[ix] (cell centres, pixels).
 
+// The voxel of thread i: its clip b, and its (t, iy, ix) on the pooled grid; false past the end.
+__device__ inline bool voxel(long long i, int B, int T, int NY, int NX,
+                             int* b, int* t, int* iy, int* ix)
+{
+    long long N = (long long)T * NY * NX;
+    if (i >= (long long)B * N) return false;
+    long long n = i % N;
+    *b = (int)(i / N);
+    *t = (int)(n / ((long long)NY * NX));
+    *iy = (int)((n / NX) % NY);
+    *ix = (int)(n % NX);
+    return true;
+}
+
 extern "C" __global__ void slic_assign(
     const float* __restrict__ feats, const float* __restrict__ centres,
     const bool* __restrict__ valid, const float* __restrict__ ys, const float* __restrict__ xs,
@@ -11,13 +25,8 @@ extern "C" __global__ void slic_assign(
     int B, int T, int NY, int NX, int C, int K)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    long long N = (long long)T * NY * NX;
-    if (i >= (long long)B * N) return;
-    int b = (int)(i / N);
-    long long n = i % N;
-    int t = (int)(n / ((long long)NY * NX));
-    int iy = (int)((n / NX) % NY);
-    int ix = (int)(n % NX);
+    int b, t, iy, ix;
+    if (!voxel(i, B, T, NY, NX, &b, &t, &iy, &ix)) return;
     float pt = (float)t, py = ys[iy], px = xs[ix];
     float s = step[b], window = 2.0f * s, inv = 1.0f / (s * s);
     const float* f = feats + i * C;
@@ -45,14 +54,12 @@ extern "C" __global__ void slic_accumulate(
     int B, int T, int NY, int NX, int C, int K)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    long long N = (long long)T * NY * NX;
-    if (i >= (long long)B * N) return;
-    int b = (int)(i / N);
-    long long n = i % N;
+    int b, t, iy, ix;
+    if (!voxel(i, B, T, NY, NX, &b, &t, &iy, &ix)) return;
     float* out = sums + ((long long)b * K + labels[i]) * (C + 4);
     for (int c = 0; c < C; ++c) atomicAdd(out + c, feats[i * C + c]);
-    atomicAdd(out + C, (float)(n / ((long long)NY * NX)));
-    atomicAdd(out + C + 1, ys[(n / NX) % NY]);
-    atomicAdd(out + C + 2, xs[n % NX]);
+    atomicAdd(out + C, (float)t);
+    atomicAdd(out + C + 1, ys[iy]);
+    atomicAdd(out + C + 2, xs[ix]);
     atomicAdd(out + C + 3, 1.0f);
 }
