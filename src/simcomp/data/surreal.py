@@ -192,3 +192,30 @@ class SurrealClips(torch.utils.data.Dataset):
             np.random.default_rng((self.seed, index)).integers(0, total - self.num_frames + 1)
         )
         return read_clip(stem, start, self.num_frames, self.swap)
+
+
+def left_right_agreement(stem: str | Path, max_frames: int = 100) -> dict[str, float]:
+    """Evidence for the left/right question from a clip's own ``_segm.mat``.
+
+    The segmentation labels each body pixel with its SMPL part (1 + joint index). For every
+    left or right limb joint in the image, look at the part under its projected pixel: the
+    fraction that shows the part of the same name (``as_stored``) versus the mirrored one
+    (``swapped``). A render whose labels are swapped relative to the video scores high on
+    ``swapped``.
+    """
+    stem = Path(stem)
+    info = read_info(stem.with_name(stem.name + "_info.mat"), swap_left_right=False)
+    segm_path = stem.with_name(stem.name + "_segm.mat")
+    segm_mat = _load(segm_path, "segm")
+    sided = [j for j, f in enumerate(SMPL_FLIP) if f != j]
+    same = mirrored = 0
+    for t in range(min(max_frames, len(info["joints_2d"]))):
+        segm = _field(segm_mat, f"segm_{t + 1}", segm_path)
+        h, w = segm.shape
+        for j in sided:
+            x, y = np.floor(info["joints_2d"][t, j]).astype(int)
+            if 0 <= x < w and 0 <= y < h:
+                same += segm[y, x] == j + 1
+                mirrored += segm[y, x] == SMPL_FLIP[j] + 1
+    total = max(same + mirrored, 1)
+    return {"as_stored": same / total, "swapped": mirrored / total, "joints": int(same + mirrored)}
