@@ -6,10 +6,13 @@ Camera (SURREAL's ``datageneration/misc/3Dto2D``): K = [[600, 0, 160], [0, 600, 
 world -> Blender camera R = [[0,0,1],[0,-1,0],[-1,0,0]]^T, T = -R camLoc; Blender -> OpenCV
 diag(1, -1, -1). ``joints2D`` are the rounded projections of ``joints3D`` through it.
 
-Left/right: SURREAL's own scripts and two public issues report its joint labels swapped
-relative to the person in the video; ``swap_left_right=True`` (the default) swaps the joint
-labels back (positions are untouched, and so are the SMPL pose parameters that drove the
-render).
+Left/right: public issues (gulvarol/surreal #10) report SURREAL's joint labels swapped
+relative to the person in the video. The evidence here says keep them: in the real
+``_info.mat`` of the test data, the stored labels are anatomically consistent in 3D (the body's
+left x up points where its toes point, on 95% of frames), and swapping them would turn every
+skeleton into its mirror image, which a Procrustes alignment without reflections cannot undo.
+So ``swap_left_right=False`` is the default; ``True`` relabels (positions and pose untouched),
+and :func:`left_right_agreement` settles the question on a clip from its segmentation.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _field(mat: dict, key: str, path: Path, shape0: int | None = None) -> np.nda
     return value
 
 
-def read_info(path: str | Path, swap_left_right: bool = True) -> dict[str, np.ndarray]:
+def read_info(path: str | Path, swap_left_right: bool = False) -> dict[str, np.ndarray]:
     """Read a SURREAL ``_info.mat``.
 
     Returns:
@@ -101,7 +104,7 @@ def read_video(path: str | Path, start: int, count: int) -> np.ndarray:
 
 
 def read_clip(
-    stem: str | Path, start: int = 0, num_frames: int = 31, swap_left_right: bool = True
+    stem: str | Path, start: int = 0, num_frames: int = 31, swap_left_right: bool = False
 ) -> Clip:
     """One SURREAL clip window as a Clip of B = 1.
 
@@ -110,7 +113,7 @@ def read_clip(
             ``_segm.mat``, ``_depth.mat``).
         start: first frame.
         num_frames: T.
-        swap_left_right: undo SURREAL's left/right label swap.
+        swap_left_right: swap SURREAL's left/right joint labels (see the module docstring).
 
     Returns:
         Clip with person_rgb, person_mask (segm > 0), person_depth (+inf off the body),
@@ -171,10 +174,10 @@ class SurrealClips(torch.utils.data.Dataset):
         root: folder searched recursively for complete clips.
         num_frames: T.
         seed: base seed of the window draws.
-        swap_left_right: undo SURREAL's left/right label swap.
+        swap_left_right: swap SURREAL's left/right joint labels (see the module docstring).
     """
 
-    def __init__(self, root: str | Path, num_frames: int = 31, seed: int = 0, swap_left_right=True):
+    def __init__(self, root: str | Path, num_frames: int = 31, seed: int = 0, swap_left_right=False):
         self.stems = find_clips(root)
         if not self.stems:
             raise FileNotFoundError(f"root: no complete SURREAL clip (.mp4 + 3 .mat) under {root}")
