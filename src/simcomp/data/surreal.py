@@ -177,7 +177,9 @@ class SurrealClips(torch.utils.data.Dataset):
         swap_left_right: swap SURREAL's left/right joint labels (see the module docstring).
     """
 
-    def __init__(self, root: str | Path, num_frames: int = 31, seed: int = 0, swap_left_right=False):
+    def __init__(
+        self, root: str | Path, num_frames: int = 31, seed: int = 0, swap_left_right: bool = False
+    ):
         self.stems = find_clips(root)
         if not self.stems:
             raise FileNotFoundError(f"root: no complete SURREAL clip (.mp4 + 3 .mat) under {root}")
