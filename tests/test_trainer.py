@@ -198,3 +198,32 @@ def test_evaluator_end_to_end_on_the_builtin_set(tmp_path):  # SPEC R30-R33
     for name in ("model", "mean_pose"):
         assert 0 < results[name]["pa_mpjpe"] < 1000
     assert (run / "eval_3dpw.json").exists() and (run / "predictions.png").exists()
+
+
+def test_dann_training_step_with_real_videos(tmp_path):  # SPEC R29
+    import cv2
+    from motion_hmr.trainer import train
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    writer = cv2.VideoWriter(
+        str(folder / "real.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 30, (80, 60)
+    )
+    for i in range(8):
+        writer.write(np.random.default_rng(i).integers(0, 255, (60, 80, 3), dtype=np.uint8))
+    writer.release()
+    cfg = Config(
+        **{**TINY, "num_frames": 3, "inputs": ("rgb",)},
+        steps=2,
+        out=str(tmp_path / "run"),
+        sheet=False,
+        device="cpu",
+        dann_weight=0.5,
+        dann_target=str(folder),
+        log_every=1,
+    )
+    run = train(cfg)
+    log = (run / "log.csv").read_text()
+    assert "domain" in log.splitlines()[0]
+    with pytest.raises(ValueError, match="needs --dann-target"):
+        train(Config(**TINY, steps=1, out=str(tmp_path / "r2"), device="cpu", dann_weight=1.0))

@@ -27,7 +27,8 @@ class Config:
     occlusion: bool = True  # Table 2
     tracking: bool = True
     static_background: bool = False
-    dann_weight: float = 0.0  # R29 (the adversary needs target-domain batches; see README)
+    dann_weight: float = 0.0  # R29: > 0 adds the domain adversary (needs dann_target)
+    dann_target: str | None = None  # folder of real videos: the target domain for DANN
     surreal: str | None = None  # SURREAL root; None: built-in procedural people
     backgrounds: str | None = None  # folder of background videos; None: built-in photos
     w2d: float = 1.0

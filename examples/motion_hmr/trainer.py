@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 from simcomp import Clip
 from simcomp.data.synthetic import PHOTOS, background_clips, merge, person_clips
 from simcomp.presets import doersch2019
-from simcomp.transforms import input_channels
+from simcomp.transforms import MotionInputs, input_channels
 from simcomp.viz import contact_sheet, input_sheet
 
 from .config import Config
@@ -84,6 +84,50 @@ class ClipSource:
         )
 
 
+class TargetDomain:
+    """Real video clips for the DANN adversary (R29), as network inputs of a centred box.
+
+    They have no labels: the adversary only learns to tell their per-frame features from the
+    synthetic ones, and the reversed gradient teaches the backbone not to.
+    """
+
+    def __init__(self, cfg: Config, device: torch.device, rank: int) -> None:
+        from simcomp.data import VideoFolder, collate_clips
+
+        if not cfg.dann_target:
+            raise ValueError("--dann-weight > 0 needs --dann-target FOLDER of real videos")
+        videos = VideoFolder(cfg.dann_target, cfg.num_frames, cfg.image_size, cfg.seed + rank)
+        sampler = torch.utils.data.RandomSampler(videos, replacement=True, num_samples=10**9)
+        self.loader = iter(
+            DataLoader(videos, cfg.batch_size, sampler=sampler, collate_fn=collate_clips)
+        )
+        self.inputs = MotionInputs(kinds=cfg.inputs, crop_size=cfg.crop_size)
+        self.device = device
+
+    def batch(self) -> torch.Tensor:
+        """Inputs (B, T-1, C, S, S) of the next real clips, cropped at a centred square."""
+        clip = next(self.loader).to(self.device)
+        b, t = clip.batch_size, clip.num_frames
+        h, w = clip.image_size
+        side = min(h, w)
+        box = torch.tensor([(w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2])
+        clip = clip.replace(
+            frames=clip.background,
+            boxes=box.to(self.device).expand(b, t, 4),
+            crop_joints_2d=torch.zeros(b, t, 24, 2, device=self.device),
+            visible=torch.zeros(b, t, 24, dtype=torch.bool, device=self.device),
+        )
+        return self.inputs(clip).inputs
+
+
+def domain_loss(model: MotionHMR, source_features: torch.Tensor, target_inputs: torch.Tensor):
+    """DANN: the adversary's logistic loss, synthetic = 0 and real = 1, through gradient reversal."""
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    src = model.domain_logits(source_features)
+    tgt = model.domain_logits(model.features(target_inputs))
+    return bce(src, torch.zeros_like(src)) + bce(tgt, torch.ones_like(tgt))
+
+
 def train(cfg: Config) -> Path:
     """Run training; returns the run folder.
 
@@ -113,6 +157,9 @@ def train(cfg: Config) -> Path:
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     pipe, source = build_pipeline(cfg), ClipSource(cfg, device, rank, world)
+    if cfg.dann_weight > 0 and world > 1:
+        raise ValueError("--dann-weight: the adversary runs in single-process training only")
+    target = TargetDomain(cfg, device, rank) if cfg.dann_weight > 0 else None
     if rank == 0:
         cfg.save(out)
     log = _Log(out / "log.csv", enabled=rank == 0, resume=start > 0)
@@ -129,6 +176,10 @@ def train(cfg: Config) -> Path:
         with torch.autocast(device.type, enabled=use_amp):
             predictions = net(clip.inputs)
         loss, parts = motion_hmr_loss(predictions, clip, cfg.crop_size, cfg.w3d, cfg.w2d)
+        if target is not None:
+            with torch.autocast(device.type, enabled=use_amp):
+                parts["domain"] = domain_loss(model, predictions["features"], target.batch())
+            loss = loss + parts["domain"]
         optim.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optim)
