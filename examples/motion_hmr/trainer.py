@@ -121,7 +121,7 @@ class TargetDomain:
 
 
 def domain_loss(model: MotionHMR, source_features: torch.Tensor, target_inputs: torch.Tensor):
-    """DANN: the adversary's logistic loss, synthetic = 0 and real = 1, through gradient reversal."""
+    """DANN: the adversary's logistic loss (synthetic 0, real 1) through gradient reversal."""
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     src = model.domain_logits(source_features)
     tgt = model.domain_logits(model.features(target_inputs))
