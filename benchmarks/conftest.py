@@ -82,4 +82,4 @@ def pytest_terminal_summary(terminalreporter):
         ):
             ref = RESULTS.get(BASELINES.get(name, ""), {}).get(("cpu", 1), (None,))[0]
             ratio = f"{rate / ref:8.1f}x" if ref else ""
-            tr.write_line(f"{name:<28}{dev:<8}{batch or 1:>6}{rate:>12.2f}{ratio:>9}{peak:>10.0f}")
+            tr.write_line(f"{name:<44}{dev:<8}{batch or 1:>6}{rate:>10.2f}{ratio:>9}{peak:>9.0f}")
