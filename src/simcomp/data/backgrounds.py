@@ -135,22 +135,15 @@ def background_clips(
     z = zoom.to(dev)[:, :, None, None, None]
     xy = corner[:, :, None, None] + mid + (pix - mid) * z  # (B, T, H, W, 2) canvas coords
     bg = _sample(canvases[photo.to(dev)], xy)
-    if n_obj > 0:
-        k = n_obj
-        centre = obj_pos.to(dev)[:, :, None] + obj_vel.to(dev)[:, :, None] * (
-            frames.to(dev)[:, None] - t // 2
-        )  # (B, K, T, 2)
-        ax = (obj_area / math.pi * obj_aspect).sqrt().to(dev)
-        ay = (obj_area / math.pi / obj_aspect).sqrt().to(dev)
-        rel = pix - centre[:, :, :, None, None]  # (B, K, T, H, W, 2)
-        inside = (rel[..., 0] / ax[..., None, None, None]) ** 2 + (
-            rel[..., 1] / ay[..., None, None, None]
-        ) ** 2 <= 1
-        inside &= (torch.arange(k, device=dev) < obj_count.to(dev)[:, None])[..., None, None, None]
-        tex_xy = obj_tex.to(dev)[:, :, None, None, None] + mid + rel  # texture moves with it
-        tex = _sample(canvases[obj_photo.to(dev)].reshape(b * k, 3, *CANVAS),
-                      tex_xy.reshape(b * k, t, h, w, 2)).reshape(b, k, t, 3, h, w)  # fmt: skip
-        for i in range(k):  # objects, later ones in front; not a loop over samples or frames
-            bg = torch.where(inside[:, i, :, None], tex[:, i], bg)
+    obj_canvas = canvases[obj_photo.to(dev)]  # (B, K, 3, Hc, Wc)
+    for i in range(n_obj):  # objects, later ones in front; not a loop over samples or frames
+        centre = (obj_pos[:, i, None] + obj_vel[:, i, None] * (frames[:, None] - t // 2)).to(dev)
+        ax = (obj_area[:, i] / math.pi * obj_aspect[:, i]).sqrt().to(dev).view(b, 1, 1, 1)
+        ay = (obj_area[:, i] / math.pi / obj_aspect[:, i]).sqrt().to(dev).view(b, 1, 1, 1)
+        rel = pix - centre[:, :, None, None]  # (B, T, H, W, 2)
+        inside = (rel[..., 0] / ax) ** 2 + (rel[..., 1] / ay) ** 2 <= 1
+        inside &= (i < obj_count.to(dev)).view(b, 1, 1, 1)
+        tex = _sample(obj_canvas[:, i], obj_tex[:, i].to(dev).view(b, 1, 1, 1, 2) + mid + rel)
+        bg = torch.where(inside[:, :, None], tex, bg)
     shift = -(window - window[:, t // 2 : t // 2 + 1]) / zoom[..., None]
     return Clip(background=bg.contiguous(), camera_shift=shift.to(dev))

@@ -278,13 +278,13 @@ def render_capsules(
     texture = 0.88 + 0.12 * torch.sin(2 * math.pi * (best_s * seg_len / 0.06 + best))
     colour = palette[sample, colour_class[best]] * ((0.35 + 0.65 * lambert) * texture)[:, None]
     colour = torch.where(hit[:, None], colour.clamp(0, 1), 0.0)
-    rgb = torch.zeros(b * t * h * w, 3, device=dev)
-    rgb[idx] = colour
+    rgb = torch.zeros(b * t, 3, h * w, device=dev)  # written in place: no channel-last copy
+    for ch in range(3):
+        rgb[:, ch].index_put_((frame, pix), colour[:, ch])
     out_depth = torch.full((b * t * h * w,), float("inf"), device=dev)
     out_depth[idx] = depth
     out_depth = out_depth.view(b, t, h, w)
-    rgb = rgb.view(b, t, h, w, 3).permute(0, 1, 4, 2, 3).contiguous()
-    return rgb, torch.isfinite(out_depth), out_depth
+    return rgb.view(b, t, 3, h, w), torch.isfinite(out_depth), out_depth
 
 
 def person_clips(
