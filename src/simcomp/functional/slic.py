@@ -74,6 +74,20 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
+def _reject_nan(features: torch.Tensor) -> None:
+    """Reject NaN features, which would silently poison every distance.
+
+    A ValueError on the CPU; on CUDA a device-side assertion, so the check costs no host sync
+    (it surfaces at the next synchronisation).
+    """
+    message = "features: contains NaN values"
+    if features.device.type == "cpu":
+        if torch.isnan(features).any():
+            raise ValueError(message)
+    else:
+        torch._assert_async(~torch.isnan(features).any(), message)
+
+
 def _assign(f, axes, centres, step, valid):
     """Nearest centre (B, N) of pooled features f (B, N, C) on the grid ``axes`` (t, y, x).
 
@@ -206,7 +220,8 @@ def slic_video(
         connectivity, flat voxel indices of the pooled grid).
 
     Raises:
-        ValueError: bad shapes, compactness <= 0, or NaN features.
+        ValueError: bad shapes, compactness <= 0, or NaN features (on CUDA, NaN raises a
+            device-side assertion instead, to avoid a host sync).
 
     Example:
         >>> feats = torch.rand(1, 4, 32, 48, 3)
@@ -218,8 +233,7 @@ def slic_video(
     check_tensor("seeds", seeds, (features.shape[0], None, 3), dtype="float")
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
-    if torch.isnan(features).any():  # at the door: NaN would silently poison every distance
-        raise ValueError("features: contains NaN values")
+    _reject_nan(features)
     b, t, h, w, c = features.shape
     dev = features.device
     seeds, valid, step = seeds.to(dev), valid.to(dev), step.to(dev, torch.float32)
