@@ -25,5 +25,5 @@ def test_camera_tracked_composite(benchmark, device, batch):
 def test_camera_tracked_composite_opencv_reference(benchmark, batch):
     clip = _clip(batch, torch.device("cpu"))
     t, g = CameraTrackedComposite(estimator=OpenCVFlowMedian()), torch.Generator().manual_seed(0)
-    benchmark.pedantic(lambda: t(clip, g), rounds=2, warmup_rounds=0)
+    benchmark.pedantic(timed(clip.device, lambda: t(clip, g)), rounds=2, warmup_rounds=0)
     report(benchmark, batch, "camera_tracked_composite_opencv_reference", None, batch)

@@ -26,5 +26,7 @@ def test_slic_video(benchmark, device, batch):
 
 def test_slic_skimage_reference(benchmark):
     feats = _features(1, torch.device("cpu"))
-    benchmark.pedantic(lambda: slic_skimage(feats, [20]), rounds=2, warmup_rounds=0)
+    benchmark.pedantic(
+        timed(feats.device, lambda: slic_skimage(feats, [20])), rounds=2, warmup_rounds=0
+    )
     report(benchmark, 1, "slic_skimage_reference", None, 1)
