@@ -190,3 +190,26 @@ def test_errors(small):
         SuperpixelOcclusion(backend="cuda")
     with pytest.raises(ValueError, match=r"needs Clip fields \['camera_shift'\]"):
         SuperpixelOcclusion()(small.replace(camera_shift=None), gen())
+
+
+def test_full_resolution_step_same_with_and_without_cell_selection():  # SPEC R6
+    """The CPU scores only boundary cells; CUDA scores all (no host sync): same labels."""
+    import simcomp.functional.slic as S
+
+    clip = background_clips(2, 5, (64, 80), generator=gen(9))
+    feats = slic_features(clip.background, clip.camera_shift, torch.full((2,), 5e-4))
+    seeds, valid, step = slic_seeds((5, 64, 80), [8, 12])
+    calls = []
+    original = S._assign_full_resolution
+
+    def spy(*args, **kw):
+        calls.append(args)
+        return original(*args, **kw)
+
+    S._assign_full_resolution = spy
+    try:
+        S.slic_video(feats, seeds, valid, step)
+    finally:
+        S._assign_full_resolution = original
+    args = calls[0]
+    assert torch.equal(original(*args, boundary_only=True), original(*args, boundary_only=False))

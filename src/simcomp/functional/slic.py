@@ -296,7 +296,7 @@ def _blocks(x: torch.Tensor, s: int) -> torch.Tensor:
     return x.reshape(b, t, c, hs, s, ws, s)
 
 
-def _assign_full_resolution(blocks, lo, scale, low, centres, step, size):
+def _assign_full_resolution(blocks, lo, scale, low, centres, step, size, boundary_only=None):
     """Each pixel takes the nearest of the labels of its cell and the cell's 4 neighbours.
 
     The SLIC distance is linear in [raw features, y, x, 1] once the pixel's own squared norms
@@ -304,7 +304,7 @@ def _assign_full_resolution(blocks, lo, scale, low, centres, step, size):
     weights, so each cell's 5 candidates become 5 weight vectors and a batched product scores
     the cell's pixels. Cells whose candidates agree keep that label. On CUDA every cell is
     scored (no data-dependent shapes, no host sync); on the CPU only the cells whose
-    candidates disagree are.
+    candidates disagree are (``boundary_only`` overrides the choice; both give one result).
     """
     b, t, hs, ws = low.shape
     c, s, (h, w) = blocks.shape[2], blocks.shape[4], size
@@ -331,7 +331,7 @@ def _assign_full_resolution(blocks, lo, scale, low, centres, step, size):
     w_y, w_x = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (B, T, hs, ws, 5)
     cells = blocks.permute(0, 1, 3, 5, 4, 6, 2)  # (B, T, hs, ws, s, s, C)
     out = cands[..., 0, None, None].expand(b, t, hs, ws, s, s).contiguous()
-    if dev.type == "cpu":
+    if dev.type == "cpu" if boundary_only is None else boundary_only:
         sel = (cands != cands[..., :1]).any(-1).nonzero(as_tuple=True)
     else:
         sel = (slice(None),) * 4
@@ -341,10 +341,12 @@ def _assign_full_resolution(blocks, lo, scale, low, centres, step, size):
     y = (cy.reshape(-1, 1, 1) * s + offs.view(1, s, 1)).expand(-1, s, s).reshape(-1, s * s, 1)
     x = (cx.reshape(-1, 1, 1) * s + offs.view(1, 1, s)).expand(-1, s, s).reshape(-1, s * s, 1)
     f = torch.cat((cells[sel].reshape(-1, s * s, c), y, x), -1)  # (N, s*s, C + 2)
-    wts = torch.cat((w_feat[sel], w_y[sel][..., None], w_x[sel][..., None]), -1)  # (N, 5, C+2)
+    wts = torch.cat((w_feat[sel], w_y[sel][..., None], w_x[sel][..., None]), -1)
+    wts = wts.reshape(-1, 5, c + 2)
     score = torch.baddbmm(const[sel].reshape(-1, 1, 5), f, wts.transpose(1, 2))  # (N, s*s, 5)
     pick = score.argmin(-1, keepdim=True)
-    out[sel] = cands[sel].reshape(-1, 1, 5).expand(-1, s * s, 5).gather(-1, pick).view(-1, s, s)
+    picked = cands[sel].reshape(-1, 1, 5).expand(-1, s * s, 5).gather(-1, pick)
+    out[sel] = picked.view(out[sel].shape)
     full = out.permute(0, 1, 2, 4, 3, 5).reshape(b, t, hs * s, ws * s)
     return full[:, :, :h, :w].contiguous()
 
