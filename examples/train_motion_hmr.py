@@ -15,4 +15,4 @@ from motion_hmr.trainer import train  # noqa: E402
 
 if __name__ == "__main__":
     run = train(parse())
-    print(f"run folder: {run} (config.json, log.csv, latest.pt, inputs.png)")
+    print(f"run folder: {run} (config.json, log.csv, latest.pt, inputs.png, network_inputs.png)")
