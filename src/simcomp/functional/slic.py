@@ -74,6 +74,13 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
+def label_bound(shape: Sequence[int], downsample: int = 4) -> int:
+    """An upper bound on :func:`slic_video`'s label ids for clips of ``shape`` (T, H, W)."""
+    t, h, w = shape
+    s = max(1, min(downsample, h, w))
+    return t * -(-h // s) * -(-w // s)
+
+
 def _reject_nan(features: torch.Tensor) -> None:
     """Reject NaN features, which would silently poison every distance.
 
@@ -216,8 +223,8 @@ def slic_video(
             features are on CUDA and CuPy imports (False: the torch path everywhere).
 
     Returns:
-        labels long (B, T, H, W). Label values are ids, not a compact range (with
-        connectivity, flat voxel indices of the pooled grid).
+        labels long (B, T, H, W). Label values are ids below :func:`label_bound`, not a
+        compact range (with connectivity, flat voxel indices of the pooled grid).
 
     Raises:
         ValueError: bad shapes, compactness <= 0, or NaN features (on CUDA, NaN raises a
