@@ -249,8 +249,8 @@ def slic_video(
     scale = 1 / ((raw.flatten(1).amax(1) - lo).clamp(min=1e-12) * compactness)  # (B,)
     s = max(1, min(downsample, h, w))
     hs, ws = -(-h // s), -(-w // s)
-    blocks = _blocks(raw, s)  # (B, T, C, hs, s, ws, s), padded to whole cells
-    pooled = blocks.mean((4, 6)).permute(0, 1, 3, 4, 2).reshape(b, -1, c)
+    cells = _cells(raw, s)  # (B, T, hs, ws, s, s, C), padded to whole cells
+    pooled = cells.mean((4, 5)).reshape(b, -1, c)
     pooled = (pooled - lo.view(b, 1, 1)) * scale.view(b, 1, 1)  # rescaled as scikit-image does
     cy = ((torch.arange(hs, device=dev) + 0.5) * s - 0.5).clamp(max=h - 1).float()
     cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
@@ -277,7 +277,7 @@ def slic_video(
         )
         k = low[0].numel()
         centres = _means(pooled, coords, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
-    return _assign_full_resolution(blocks, lo, scale, low, centres, step, (h, w))
+    return _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
 
 
 def _means(feats, coords, labels, k, previous):
@@ -293,17 +293,21 @@ def _means(feats, coords, labels, k, previous):
     return torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], previous)
 
 
-def _blocks(x: torch.Tensor, s: int) -> torch.Tensor:
-    """(B, T, H, W, C) -> (B, T, C, hs, s, ws, s): whole s x s cells, edge-replicated."""
+def _cells(x: torch.Tensor, s: int) -> torch.Tensor:
+    """(B, T, H, W, C) -> (B, T, hs, ws, s, s, C): whole s x s cells, edge-replicated.
+
+    A view of ``x`` when H and W are multiples of s.
+    """
     b, t, h, w, c = x.shape
     hs, ws = -(-h // s), -(-w // s)
-    x = x.permute(0, 1, 4, 2, 3)
     if hs * s != h or ws * s != w:
-        x = F.pad(x.reshape(b * t, c, h, w), (0, ws * s - w, 0, hs * s - h), mode="replicate")
-    return x.reshape(b, t, c, hs, s, ws, s)
+        x = x.permute(0, 1, 4, 2, 3).reshape(b * t, c, h, w)
+        x = F.pad(x, (0, ws * s - w, 0, hs * s - h), mode="replicate")
+        x = x.reshape(b, t, c, hs * s, ws * s).permute(0, 1, 3, 4, 2)
+    return x.reshape(b, t, hs, s, ws, s, c).permute(0, 1, 2, 4, 3, 5, 6)
 
 
-def _assign_full_resolution(blocks, lo, scale, low, centres, step, size, boundary_only=None):
+def _assign_full_resolution(cells, lo, scale, low, centres, step, size, boundary_only=None):
     """Each pixel takes the nearest of the labels of its cell and the cell's 4 neighbours.
 
     The SLIC distance is linear in [raw features, y, x, 1] once the pixel's own squared norms
@@ -314,8 +318,8 @@ def _assign_full_resolution(blocks, lo, scale, low, centres, step, size, boundar
     candidates disagree are (``boundary_only`` overrides the choice; both give one result).
     """
     b, t, hs, ws = low.shape
-    c, s, (h, w) = blocks.shape[2], blocks.shape[4], size
-    dev = blocks.device
+    c, s, (h, w) = cells.shape[-1], cells.shape[-2], size
+    dev = cells.device
     padded = F.pad(low, (1, 1, 1, 1), mode="replicate")
     cands = torch.stack(
         [
@@ -336,21 +340,22 @@ def _assign_full_resolution(blocks, lo, scale, low, centres, step, size, boundar
     const = const + ((pos_m * pos_m).sum(-1) - 2 * tt * pos_m[..., 0]) * inv
     w_feat = -2 * a[..., None] * feat_m  # (B, T, hs, ws, 5, C)
     w_y, w_x = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (B, T, hs, ws, 5)
-    cells = blocks.permute(0, 1, 3, 5, 4, 6, 2)  # (B, T, hs, ws, s, s, C)
     out = cands[..., 0, None, None].expand(b, t, hs, ws, s, s).contiguous()
     if dev.type == "cpu" if boundary_only is None else boundary_only:
         sel = (cands != cands[..., :1]).any(-1).nonzero(as_tuple=True)
     else:
         sel = (slice(None),) * 4
-    cy = torch.arange(hs, device=dev).view(1, 1, hs, 1).expand(b, t, hs, ws)[sel]
-    cx = torch.arange(ws, device=dev).view(1, 1, 1, ws).expand(b, t, hs, ws)[sel]
+    cy = torch.arange(hs, device=dev).view(1, 1, hs, 1).expand(b, t, hs, ws)[sel].reshape(-1, 1)
+    cx = torch.arange(ws, device=dev).view(1, 1, 1, ws).expand(b, t, hs, ws)[sel].reshape(-1, 1)
+    wy, wx = w_y[sel].reshape(-1, 5), w_x[sel].reshape(-1, 5)
+    # Per cell: its corner's position folded into the constant; in the cell: an offset pattern.
+    base = const[sel].reshape(-1, 5) + (cy * s) * wy + (cx * s) * wx  # (N, 5)
     offs = torch.arange(s, device=dev, dtype=torch.float32)
-    y = (cy.reshape(-1, 1, 1) * s + offs.view(1, s, 1)).expand(-1, s, s).reshape(-1, s * s, 1)
-    x = (cx.reshape(-1, 1, 1) * s + offs.view(1, 1, s)).expand(-1, s, s).reshape(-1, s * s, 1)
-    f = torch.cat((cells[sel].reshape(-1, s * s, c), y, x), -1)  # (N, s*s, C + 2)
-    wts = torch.cat((w_feat[sel], w_y[sel][..., None], w_x[sel][..., None]), -1)
-    wts = wts.reshape(-1, 5, c + 2)
-    score = torch.baddbmm(const[sel].reshape(-1, 1, 5), f, wts.transpose(1, 2))  # (N, s*s, 5)
+    pattern = torch.stack(torch.meshgrid(offs, offs, indexing="ij"), -1).reshape(s * s, 2)
+    inside = pattern @ torch.stack((wy, wx), 1)  # (N, s*s, 5)
+    f = cells[sel].reshape(-1, s * s, c)
+    wf = w_feat[sel].reshape(-1, 5, c)
+    score = torch.baddbmm(inside + base[:, None], f, wf.transpose(1, 2))  # (N, s*s, 5)
     pick = score.argmin(-1, keepdim=True)
     picked = cands[sel].reshape(-1, 1, 5).expand(-1, s * s, 5).gather(-1, pick)
     out[sel] = picked.view(out[sel].shape)
