@@ -213,3 +213,11 @@ def test_full_resolution_step_same_with_and_without_cell_selection():  # SPEC R6
         S._assign_full_resolution = original
     args = calls[0]
     assert torch.equal(original(*args, boundary_only=True), original(*args, boundary_only=False))
+
+
+def test_sizes_that_are_not_whole_cells():  # SPEC R6
+    feats = torch.rand(2, 3, 30, 45, 5, generator=gen(2))
+    seeds, valid, step = slic_seeds((3, 30, 45), [6, 9])
+    labels = slic_video(feats, seeds, valid, step)
+    assert labels.shape == (2, 3, 30, 45)
+    assert all(len(torch.unique(labels[i])) >= 2 for i in range(2))
