@@ -55,9 +55,10 @@ def slic_assign(feats, centres, valid, axes, step) -> torch.Tensor:
     k = centres.shape[1]
     t, ys, xs = axes
     labels = torch.empty(b, n, dtype=torch.long, device=feats.device)
+    sizes = map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k))
+    valid = valid.to(torch.uint8)  # a byte per flag, whatever DLPack makes of bool
     args = (_ptr(feats.float()), _ptr(centres.float()), _ptr(valid), _ptr(ys.float()),
-            _ptr(xs.float()), _ptr(step.float()), _cupy().from_dlpack(labels),
-            *map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k)))  # fmt: skip
+            _ptr(xs.float()), _ptr(step.float()), _cupy().from_dlpack(labels), *sizes)  # fmt: skip
     _launch("slic_assign", b * n, args, feats.device.index)
     return labels
 

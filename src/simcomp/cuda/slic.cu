@@ -20,7 +20,8 @@ __device__ inline bool voxel(long long i, int B, int T, int NY, int NX,
 
 extern "C" __global__ void slic_assign(
     const float* __restrict__ feats, const float* __restrict__ centres,
-    const bool* __restrict__ valid, const float* __restrict__ ys, const float* __restrict__ xs,
+    const unsigned char* __restrict__ valid, const float* __restrict__ ys,
+    const float* __restrict__ xs,
     const float* __restrict__ step, long long* __restrict__ labels,
     int B, int T, int NY, int NX, int C, int K)
 {
