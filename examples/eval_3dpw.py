@@ -21,7 +21,7 @@ from motion_hmr.builtin_3dpw import write_builtin_3dpw  # noqa: E402
 from motion_hmr.config import Config  # noqa: E402
 from motion_hmr.evaluate import (  # noqa: E402
     Protocol,
-    _mean,
+    nan_mean,
     aggregate,
     draw_predictions,
     predict_track,
@@ -81,8 +81,8 @@ def main(argv=None):
     print(f"\n{'sequence':<24}{'PA-MPJPE':>10}{'MPJPE':>10}{'PCK':>8}{'accel':>8}  (mm, model)")
     for r in rows["model"]:
         s = r["scored"]
-        print(f"{r['person']:<24}{_mean(r['pa_mpjpe'][s]):>10.1f}{_mean(r['mpjpe'][s]):>10.1f}"
-              f"{_mean(r['pck'][s]):>8.2f}{_mean(r['accel']):>8.1f}")  # fmt: skip
+        print(f"{r['person']:<24}{nan_mean(r['pa_mpjpe'][s]):>10.1f}{nan_mean(r['mpjpe'][s]):>10.1f}"
+              f"{nan_mean(r['pck'][s]):>8.2f}{nan_mean(r['accel']):>8.1f}")  # fmt: skip
     for name, rs in rows.items():
         results[name] = aggregate(rs, proto)
         m = results[name]

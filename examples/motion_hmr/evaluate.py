@@ -128,7 +128,7 @@ def score_track(pred: np.ndarray, track: Track, proto: Protocol) -> dict[str, np
     }
 
 
-def _mean(x: np.ndarray) -> float:
+def nan_mean(x: np.ndarray) -> float:
     """Mean ignoring NaN; NaN (without a warning) when nothing is left."""
     x = np.asarray(x, dtype=float)
     x = x[~np.isnan(x)]
@@ -139,8 +139,8 @@ def aggregate(rows: list[dict], proto: Protocol) -> dict[str, float]:
     """Average per frame, per person then over persons (R33), or per sequence then over them."""
     metrics = ("pa_mpjpe", "mpjpe", "pck")
     if proto.averaging == "frame":
-        out = {m: _mean(np.concatenate([r[m][r["scored"]] for r in rows])) for m in metrics}
-        out["accel"] = _mean(np.concatenate([r["accel"] for r in rows]))
+        out = {m: nan_mean(np.concatenate([r[m][r["scored"]] for r in rows])) for m in metrics}
+        out["accel"] = nan_mean(np.concatenate([r["accel"] for r in rows]))
         return out
     key = "person" if proto.averaging == "person" else "sequence"
     groups = defaultdict(list)
@@ -148,10 +148,10 @@ def aggregate(rows: list[dict], proto: Protocol) -> dict[str, float]:
         groups[r[key]].append(r)
     per_group = []
     for rs in groups.values():
-        g = {m: _mean(np.concatenate([r[m][r["scored"]] for r in rs])) for m in metrics}
-        g["accel"] = _mean(np.concatenate([r["accel"] for r in rs]))
+        g = {m: nan_mean(np.concatenate([r[m][r["scored"]] for r in rs])) for m in metrics}
+        g["accel"] = nan_mean(np.concatenate([r["accel"] for r in rs]))
         per_group.append(g)
-    return {m: _mean([g[m] for g in per_group]) for m in (*metrics, "accel")}
+    return {m: nan_mean([g[m] for g in per_group]) for m in (*metrics, "accel")}
 
 
 def draw_predictions(track: Track, pred: np.ndarray, path: Path, frames=(0, 15, 30)) -> None:

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 from .clip import Clip
+from .functional.composite import hard_composite
 from .joints import NUM_SMPL_JOINTS, SMPL_PARENTS
 
 GREEN, RED, YELLOW = (0, 200, 0), (230, 0, 0), (255, 220, 0)
@@ -29,7 +30,7 @@ def _picture(clip: Clip) -> torch.Tensor:
         under = (
             clip.background if clip.background is not None else torch.zeros_like(clip.person_rgb)
         )
-        return torch.where(clip.person_mask.unsqueeze(2), clip.person_rgb, under)
+        return hard_composite(clip.person_rgb, clip.person_mask, under)
     for name in ("background", "person_rgb"):
         if getattr(clip, name) is not None:
             return getattr(clip, name)

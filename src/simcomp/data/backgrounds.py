@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from .._checks import check_range
 from ..clip import Clip
+from ..transforms.base import default_generator, uniform
 
 PHOTOS = (
     "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry",
@@ -83,8 +84,6 @@ def background_clips(
     Returns:
         A Clip with background (B, T, 3, H, W) and camera_shift (B, T, 2).
     """
-    from ..transforms.base import default_generator
-
     g = default_generator(generator)
     b, t, (h, w) = batch_size, num_frames, size
     check_range("max_pan", max_pan, 0.0, 12.0)
@@ -93,34 +92,32 @@ def background_clips(
         raise ValueError(f"size: expected a frame that fits the {CANVAS} canvas, got {size}")
     pool = torch.tensor(photos if photos is not None else range(len(PHOTOS)))
 
-    def u(*shape, lo=0.0, hi=1.0):
-        return lo + (hi - lo) * torch.rand(*shape, generator=g)
-
     photo = pool[torch.randint(len(pool), (b,), generator=g)]
     # A smooth pan: velocity = base + slow sinusoid, each axis within +-max_pan.
-    base = u(b, 2, lo=-1, hi=1) * max_pan * 0.8
-    wobble = u(b, 2, lo=0, hi=0.2) * max_pan
-    freq, ph = u(b, 2, lo=0.05, hi=0.3), u(b, 2, lo=0, hi=2 * math.pi)
+    base = uniform(g, (b, 2), -1, 1) * max_pan * 0.8
+    wobble = uniform(g, (b, 2), 0, 0.2) * max_pan
+    freq, ph = uniform(g, (b, 2), 0.05, 0.3), uniform(g, (b, 2), 0, 2 * math.pi)
     frames = torch.arange(t, dtype=torch.float32)
     vel = base[:, None] + wobble[:, None] * torch.sin(freq[:, None] * frames[:, None] + ph[:, None])
     vel = vel.clamp(-max_pan, max_pan)
-    shake = u(b, t, 2, lo=-0.25, hi=0.25)
+    shake = uniform(g, (b, t, 2), -0.25, 0.25)
     window = torch.cumsum(vel, 1) + shake  # top-left corner of the window, canvas px (B, T, 2)
     window = window - window[:, t // 2 : t // 2 + 1]
-    zoom = 1 + u(b, lo=-0.01, hi=0.01)[:, None] * (frames - t // 2) / max(t, 1)  # (B, T)
+    zoom = 1 + uniform(g, b, -0.01, 0.01)[:, None] * (frames - t // 2) / max(t, 1)  # (B, T)
     span = window.amax(1) - window.amin(1)
     room = torch.tensor([CANVAS[1] - w, CANVAS[0] - h]) - span
-    origin = -window.amin(1) + u(b, 2) * room.clamp(min=0)  # keep inside when it fits
+    origin = -window.amin(1) + uniform(g, (b, 2)) * room.clamp(min=0)  # keep inside when it fits
     if static:
         window, zoom = window[:, t // 2 : t // 2 + 1].expand(b, t, 2), torch.ones(b, t)
     n_obj = moving_objects
-    obj_photo = pool[torch.randint(len(pool), (b, max(n_obj, 1)), generator=g)]
+    k = max(n_obj, 1)  # draws are made even with no objects, so one seed means one path
+    obj_photo = pool[torch.randint(len(pool), (b, k), generator=g)]
     obj_count = torch.randint(n_obj + 1, (b,), generator=g)
-    obj_area = u(b, max(n_obj, 1), lo=0.3, hi=1.0) * max_object_area / max(n_obj, 1) * h * w
-    obj_aspect = u(b, max(n_obj, 1), lo=0.5, hi=2.0)
-    obj_pos = u(b, max(n_obj, 1), 2) * torch.tensor([w, h])
-    obj_vel = u(b, max(n_obj, 1), 2, lo=-1, hi=1) * max_pan * 1.2
-    obj_tex = u(b, max(n_obj, 1), 2) * torch.tensor([CANVAS[1] - w, CANVAS[0] - h])
+    obj_area = uniform(g, (b, k), 0.3, 1.0) * max_object_area / k * h * w
+    obj_aspect = uniform(g, (b, k), 0.5, 2.0)
+    obj_pos = uniform(g, (b, k, 2)) * torch.tensor([w, h])
+    obj_vel = uniform(g, (b, k, 2), -1, 1) * max_pan * 1.2
+    obj_tex = uniform(g, (b, k, 2)) * torch.tensor([CANVAS[1] - w, CANVAS[0] - h])
 
     dev = torch.device(device)
     canvases = photo_canvases(str(dev))

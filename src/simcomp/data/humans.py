@@ -20,6 +20,7 @@ from kornia.geometry.conversions import rotation_matrix_to_axis_angle
 from .._checks import check_interval
 from ..clip import Clip
 from ..joints import NUM_SMPL_JOINTS, SMPL_JOINT_NAMES, SMPL_PARENTS
+from ..transforms.base import default_generator, uniform
 
 J = {n: i for i, n in enumerate(SMPL_JOINT_NAMES)}
 
@@ -319,8 +320,6 @@ def person_clips(
         principal_point. ``smpl_pose`` is the axis-angle of the local joint rotations that drive
         this skeleton (SMPL's parameterisation; the rest pose is ours, not SMPL's mesh).
     """
-    from ..transforms.base import default_generator
-
     g = default_generator(generator)
     check_interval("distance", distance, low=0.5)
     check_interval("height", height, low=0.5)
@@ -328,26 +327,23 @@ def person_clips(
     if b < 0 or t < 1:
         raise ValueError(f"batch_size, num_frames: expected >= 0 and >= 1, got {b}, {t}")
 
-    def u(*shape, lo=0.0, hi=1.0):
-        return lo + (hi - lo) * torch.rand(*shape, generator=g)
-
     f = float(focal) if focal is not None else 600.0 * w / 320
-    heights = u(b, lo=height[0], hi=height[1])
-    proportion = u(b, 3, lo=0.92, hi=1.08)
+    heights = uniform(g, b, height[0], height[1])
+    proportion = uniform(g, (b, 3), 0.92, 1.08)
     kinds = torch.randint(len(MOTIONS), (b, 2), generator=g)
-    mix = u(b) < 0.25  # a smooth blend of two movements
-    freq = u(b, lo=0.6, hi=1.4) * 2 * math.pi * 0.9  # radians per second
-    phase0 = u(b, lo=0, hi=2 * math.pi)
-    amp = u(b, 2, lo=0.7, hi=1.2)
-    heading = u(b, lo=-math.pi, hi=math.pi)
-    dist = u(b, lo=distance[0], hi=distance[1])
-    lateral = u(b, lo=-0.22, hi=0.22)  # radians off the optical axis (half FOV is 0.26)
-    cam_height = u(b, lo=0.8, hi=1.6)
-    pitch = u(b, lo=-0.12, hi=0.12)
-    palette = torch.cat([u(b, 1, 3, lo=0.35, hi=0.95) * torch.tensor([1.0, 0.8, 0.65]),
-                         u(b, 3, 3, lo=0.05, hi=0.95)], 1)  # fmt: skip
-    light = torch.nn.functional.normalize(u(b, 3, lo=-1, hi=1) + torch.tensor([0, -1.0, -1.5]))
-    blend_mid = u(b, lo=0.3, hi=0.7) * t
+    mix = uniform(g, b) < 0.25  # a smooth blend of two movements
+    freq = uniform(g, b, 0.6, 1.4) * 2 * math.pi * 0.9  # radians per second
+    phase0 = uniform(g, b, 0, 2 * math.pi)
+    amp = uniform(g, (b, 2), 0.7, 1.2)
+    heading = uniform(g, b, -math.pi, math.pi)
+    dist = uniform(g, b, distance[0], distance[1])
+    lateral = uniform(g, b, -0.22, 0.22)  # radians off the optical axis (half FOV is 0.26)
+    cam_height = uniform(g, b, 0.8, 1.6)
+    pitch = uniform(g, b, -0.12, 0.12)
+    palette = torch.cat([uniform(g, (b, 1, 3), 0.35, 0.95) * torch.tensor([1.0, 0.8, 0.65]),
+                         uniform(g, (b, 3, 3), 0.05, 0.95)], 1)  # fmt: skip
+    light = torch.nn.functional.normalize(uniform(g, (b, 3), -1, 1) + torch.tensor([0, -1.0, -1.5]))
+    blend_mid = uniform(g, b, 0.3, 0.7) * t
 
     dev = torch.device(device)
     seconds = torch.arange(t, dtype=torch.float32) / FPS

@@ -43,10 +43,9 @@ def hmr_boxes(
     use = inside if visible is None else visible & inside
     use = torch.where(use.any(-1, keepdim=True), use, inside)  # frames with no keypoint in
     # the image get weight 0 below: the smoothing fills them from their neighbours
-    j = torch.where(use[..., None], joints_2d, joints_2d.new_tensor(float("nan"))).nan_to_num(0.0)
-    big = torch.finfo(j.dtype).max
-    lo = torch.where(use[..., None], j, big).amin(2)
-    hi = torch.where(use[..., None], j, -big).amax(2)
+    big = torch.finfo(joints_2d.dtype).max
+    lo = torch.where(use[..., None], joints_2d, big).amin(2)
+    hi = torch.where(use[..., None], joints_2d, -big).amax(2)
     count = use.sum(-1).float()  # (B, T)
     ok = count > 0
     lo, hi = torch.where(ok[..., None], lo, 0.0), torch.where(ok[..., None], hi, 1.0)

@@ -36,9 +36,11 @@ def default_generator(generator: torch.Generator | None) -> torch.Generator:
     return generator
 
 
-def uniform(generator: torch.Generator, n: int, low: float, high: float) -> torch.Tensor:
-    """``n`` draws from U[low, high) on the CPU, float32."""
-    return low + (high - low) * torch.rand(n, generator=generator)
+def uniform(
+    generator: torch.Generator, shape: int | tuple[int, ...], low: float = 0.0, high: float = 1.0
+) -> torch.Tensor:
+    """Draws of the given shape from U[low, high) on the CPU, float32."""
+    return low + (high - low) * torch.rand(shape, generator=generator)
 
 
 class ClipTransform(nn.Module):
