@@ -21,9 +21,9 @@ from motion_hmr.builtin_3dpw import write_builtin_3dpw  # noqa: E402
 from motion_hmr.config import Config  # noqa: E402
 from motion_hmr.evaluate import (  # noqa: E402
     Protocol,
-    nan_mean,
     aggregate,
     draw_predictions,
+    nan_mean,
     predict_track,
     score_track,
 )
