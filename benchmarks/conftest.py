@@ -17,6 +17,7 @@ BATCHES = [1] if QUICK else [1, 8, 32]
 FRAMES, SIZE = (5, (60, 80)) if QUICK else (31, (240, 320))
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 RESULTS: dict[str, dict] = defaultdict(dict)  # name -> {(device, batch): (clips/s, peak MB)}
+SHARES: dict[str, tuple[float, float]] = {}  # device -> (augmentation s, model step s)
 # Which CPU reference (measured at batch 1) each benchmark is compared with.
 BASELINES = {
     "doersch2019": "reference",
@@ -110,3 +111,8 @@ def pytest_terminal_summary(terminalreporter):
             ref = RESULTS.get(BASELINES.get(name, ""), {}).get(("cpu", 1), (None,))[0]
             ratio = f"{rate / ref:8.1f}x" if ref else ""
             tr.write_line(f"{name:<44}{dev:<8}{batch or 1:>6}{rate:>10.2f}{ratio:>9}{peak:>9.0f}")
+    for dev, (aug, step) in sorted(SHARES.items()):
+        tr.write_line(
+            f"Motion HMR step on {dev}: augmentation {aug * 1e3:.1f} ms + model {step * 1e3:.1f} ms"
+            f" -> augmentation is {100 * aug / (aug + step):.1f}% of the step"
+        )

@@ -26,8 +26,57 @@ def test_kernels_compile_with_nvcc(source, tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+def _nvrtc():
+    """NVRTC (what CuPy compiles with), from the CUDA wheels beside torch or the system."""
+    import ctypes
+    import ctypes.util
+
+    names = [str(p) for p in Path(torch.__file__).parents[1].glob("nvidia/cu*/lib/libnvrtc.so*")]
+    names += [n for n in (ctypes.util.find_library("nvrtc"),) if n]
+    for name in names:
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    return None
+
+
+@pytest.mark.parametrize("source", KERNELS, ids=lambda p: p.name)
+def test_kernels_compile_with_nvrtc(source):
+    """nvcc pulls in math.h and the runtime headers; NVRTC does not (INFINITY broke once)."""
+    import ctypes
+
+    lib = _nvrtc()
+    if lib is None:
+        pytest.skip("libnvrtc is not installed")
+    prog = ctypes.c_void_p()
+    code = source.read_bytes()
+    assert (
+        lib.nvrtcCreateProgram(ctypes.byref(prog), code, source.name.encode(), 0, None, None) == 0
+    )
+    opts = (ctypes.c_char_p * 2)(b"-std=c++17", b"--gpu-architecture=compute_75")
+    status = lib.nvrtcCompileProgram(prog, 2, opts)
+    size = ctypes.c_size_t()
+    lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+    log = ctypes.create_string_buffer(size.value)
+    lib.nvrtcGetProgramLog(prog, log)
+    lib.nvrtcDestroyProgram(ctypes.byref(prog))
+    assert status == 0, log.value.decode()
+
+
 def test_not_available_on_cpu():
     assert not simcomp.cuda.available(torch.zeros(1))
+
+
+def test_a_kernel_that_does_not_compile_warns_and_leaves_torch_in_charge(monkeypatch):
+    def broken(name, device):
+        raise RuntimeError("nvrtc: error: identifier 'INFINITY' is undefined")
+
+    simcomp.cuda._compiles.cache_clear()
+    monkeypatch.setattr(simcomp.cuda, "_module", broken)
+    with pytest.warns(RuntimeWarning, match="INFINITY.*torch path"):
+        assert not simcomp.cuda._compiles(0)
+    simcomp.cuda._compiles.cache_clear()
 
 
 def _features(device):

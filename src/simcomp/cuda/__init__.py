@@ -7,6 +7,7 @@ tested against and the fallback everywhere else.
 from __future__ import annotations
 
 import functools
+import warnings
 from pathlib import Path
 
 import torch
@@ -24,8 +25,29 @@ def _cupy():
 
 
 def available(x: torch.Tensor) -> bool:
-    """True when ``x`` is on CUDA and CuPy can run kernels there."""
-    return x.is_cuda and _cupy() is not None
+    """True when ``x`` is on CUDA and CuPy compiles the kernels for its device.
+
+    A CuPy that cannot (one built for another CUDA major version, say) warns once and leaves
+    the torch path in charge, which gives the same labels.
+    """
+    return x.is_cuda and _cupy() is not None and _compiles(x.device.index or 0)
+
+
+@functools.cache
+def _compiles(device: int) -> bool:
+    try:
+        _module("slic", device).get_function("slic_assign")
+    except Exception as err:  # CuPy's compile and driver errors share no base class
+        warnings.warn(
+            f"simcomp.cuda: CuPy could not compile the SLIC kernels ({type(err).__name__}: "
+            f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); using the torch "
+            "path. Install the CuPy wheel that matches torch's CUDA (cupy-cuda12x or "
+            "cupy-cuda13x), or uninstall CuPy to silence this.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return False
+    return True
 
 
 @functools.cache

@@ -31,7 +31,7 @@ extern "C" __global__ void slic_assign(
     float pt = (float)t, py = ys[iy], px = xs[ix];
     float s = step[b], window = 2.0f * s, inv = 1.0f / (s * s);
     const float* f = feats + i * C;
-    float best = INFINITY;
+    float best = __int_as_float(0x7f800000);  // +inf without math.h (NVRTC has none)
     long long arg = 0;
     for (int k = 0; k < K; ++k) {
         if (!valid[(long long)b * K + k]) continue;
