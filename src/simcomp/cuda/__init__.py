@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 SOURCES = Path(__file__).parent
+THREADS = 256
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,6 +32,11 @@ def available(x: torch.Tensor) -> bool:
     the torch path in charge, which gives the same labels.
     """
     return x.is_cuda and _cupy() is not None and _compiles(x.device.index or 0)
+
+
+def fits(k: int, channels: int) -> bool:
+    """Whether ``slic_means`` can sum K labels of C channels in a block's shared memory (48 KiB)."""
+    return 4 * k * (channels + 4) <= 48 * 1024
 
 
 @functools.cache
@@ -57,14 +63,22 @@ def _module(name: str, device: int):
         return cp.RawModule(code=(SOURCES / f"{name}.cu").read_text(), options=("-std=c++17",))
 
 
-def _launch(kernel: str, n: int, args: tuple, device: int) -> None:
+def _launch(kernel: str, grid: tuple, args: tuple, device: int, shared_mem: int = 0) -> None:
     cp = _cupy()
     fn = _module("slic", device).get_function(kernel)
-    threads = 256
     with cp.cuda.Device(device):
-        stream = cp.cuda.ExternalStream(torch.cuda.current_stream(device).cuda_stream)
-        with stream:
-            fn(((n + threads - 1) // threads,), (threads,), args)
+        with _stream(cp, torch.cuda.current_stream(device)):  # torch's stream: ordered work
+            fn(grid, (THREADS,), args, shared_mem=shared_mem)
+
+
+def _stream(cp, stream: torch.cuda.Stream):
+    if hasattr(cp.cuda.Stream, "from_external") and hasattr(stream, "__cuda_stream__"):
+        return cp.cuda.Stream.from_external(stream)  # CuPy >= 14
+    return cp.cuda.ExternalStream(stream.cuda_stream)
+
+
+def _blocks(n: int) -> int:
+    return (n + THREADS - 1) // THREADS
 
 
 def _ptr(t: torch.Tensor):
@@ -81,7 +95,7 @@ def slic_assign(feats, centres, valid, axes, step) -> torch.Tensor:
     valid = valid.to(torch.uint8)  # a byte per flag, whatever DLPack makes of bool
     args = (_ptr(feats.float()), _ptr(centres.float()), _ptr(valid), _ptr(ys.float()),
             _ptr(xs.float()), _ptr(step.float()), _cupy().from_dlpack(labels), *sizes)  # fmt: skip
-    _launch("slic_assign", b * n, args, feats.device.index)
+    _launch("slic_assign", (_blocks(b * n),), args, feats.device.index)
     return labels
 
 
@@ -93,6 +107,7 @@ def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
     sizes = map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k))
     args = (_ptr(feats.float()), _ptr(labels), _ptr(ys.float()), _ptr(xs.float()),
             _cupy().from_dlpack(sums), *sizes)  # fmt: skip
-    _launch("slic_accumulate", b * n, args, feats.device.index)
+    grid = (min(_blocks(n), 32), b)  # a few blocks per clip, each striding over its voxels
+    _launch("slic_accumulate", grid, args, feats.device.index, shared_mem=4 * k * (c + 4))
     count = sums[..., -1:]
     return torch.where(count > 0, sums[..., :-1] / count.clamp(min=1), previous)

@@ -49,18 +49,32 @@ extern "C" __global__ void slic_assign(
 }
 
 // Sums of [features, t, y, x, 1] per label: the means of the update step are sums / count.
+// Grid (blocks, B): each block sums a strided share of one clip's voxels in shared memory
+// (K * (C + 4) floats), then adds its totals to global memory once; global atomics on the few
+// label slots were the bottleneck when every voxel added straight to them.
 extern "C" __global__ void slic_accumulate(
     const float* __restrict__ feats, const long long* __restrict__ labels,
     const float* __restrict__ ys, const float* __restrict__ xs, float* __restrict__ sums,
     int B, int T, int NY, int NX, int C, int K)
 {
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    int b, t, iy, ix;
-    if (!voxel(i, B, T, NY, NX, &b, &t, &iy, &ix)) return;
-    float* out = sums + ((long long)b * K + labels[i]) * (C + 4);
-    for (int c = 0; c < C; ++c) atomicAdd(out + c, feats[i * C + c]);
-    atomicAdd(out + C, (float)t);
-    atomicAdd(out + C + 1, ys[iy]);
-    atomicAdd(out + C + 2, xs[ix]);
-    atomicAdd(out + C + 3, 1.0f);
+    extern __shared__ float acc[];
+    const int width = C + 4, b = blockIdx.y;
+    for (int j = threadIdx.x; j < K * width; j += blockDim.x) acc[j] = 0.0f;
+    __syncthreads();
+    const long long N = (long long)T * NY * NX, plane = (long long)NY * NX;
+    for (long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x; n < N;
+         n += (long long)gridDim.x * blockDim.x) {
+        long long i = (long long)b * N + n;
+        int iy = (int)((n / NX) % NY), ix = (int)(n % NX);
+        float* out = acc + labels[i] * width;
+        for (int c = 0; c < C; ++c) atomicAdd(out + c, feats[i * C + c]);
+        atomicAdd(out + C, (float)(n / plane));
+        atomicAdd(out + C + 1, ys[iy]);
+        atomicAdd(out + C + 2, xs[ix]);
+        atomicAdd(out + C + 3, 1.0f);
+    }
+    __syncthreads();
+    float* total = sums + (long long)b * K * width;
+    for (int j = threadIdx.x; j < K * width; j += blockDim.x)
+        if (acc[j] != 0.0f) atomicAdd(total + j, acc[j]);
 }

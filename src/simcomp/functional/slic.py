@@ -243,7 +243,8 @@ def slic_video(
     _reject_nan(features)
     b, t, h, w, c = features.shape
     dev = features.device
-    seeds, valid, step = seeds.to(dev), valid.to(dev), step.to(dev, torch.float32)
+    seeds, valid = seeds.to(dev, non_blocking=True), valid.to(dev, non_blocking=True)
+    step = step.to(dev, torch.float32, non_blocking=True)
     raw = features.float()
     lo = raw.flatten(1).amin(1)
     scale = 1 / ((raw.flatten(1).amax(1) - lo).clamp(min=1e-12) * compactness)  # (B,)
@@ -261,7 +262,7 @@ def slic_video(
     centres = torch.cat((pooled.gather(1, cell.long()[..., None].expand(-1, -1, c)), seeds), -1)
     k = seeds.shape[1]
     labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
-    fast = kernels and cuda_kernels.available(pooled)
+    fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
     for _ in range(max_iter):
         if fast:
             labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step)

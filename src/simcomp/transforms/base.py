@@ -104,7 +104,8 @@ class ClipTransform(nn.Module):
         clip.require(*self.requires, by=type(self).__name__)
         if params is None:
             params = self.draw(clip, generator)
-        params = {k: v.to(clip.device) for k, v in params.items()}
+        # Host-to-device without a stream sync: the draws are fresh CPU tensors nobody mutates.
+        params = {k: v.to(clip.device, non_blocking=True) for k, v in params.items()}
         if "applied" not in params or params["applied"].shape != (clip.batch_size,):
             raise ValueError(
                 f"params: expected params recorded by {type(self).__name__} for a batch of "

@@ -104,7 +104,7 @@ class CameraTrackedComposite(ClipTransform):
         center = (
             clip.principal_point
             if clip.principal_point is not None
-            else torch.tensor([w / 2, h / 2], device=clip.device).expand(b, 2)
+            else torch.tensor([w / 2, h / 2]).to(clip.device, non_blocking=True).expand(b, 2)
         )
         rgb, mask, depth, j2d, j3d = place_person(
             clip.person_rgb, clip.person_mask, clip.person_depth, clip.joints_2d, clip.joints_3d,
