@@ -132,3 +132,19 @@ def test_slic_video_same_labels_with_and_without_kernels():  # SPEC R6
 def test_shared_memory_bound():
     assert simcomp.cuda.fits(60, 5)
     assert not simcomp.cuda.fits(5000, 5)
+
+
+@pytest.mark.gpu
+def test_the_preset_never_makes_the_host_wait():  # no host sync inside a transform
+    from simcomp.data.synthetic import SyntheticClips
+    from simcomp.presets import doersch2019
+
+    clip = SyntheticClips(1, 2, 9, (96, 128), seed=0)[0].to("cuda")
+    pipe = doersch2019(crop_size=64)
+    pipe(clip, gen(0))  # warm-up: kernel compiles, FFT plans
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        pipe(clip, gen(1))
+    finally:
+        torch.cuda.set_sync_debug_mode(0)

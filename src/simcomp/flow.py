@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ._checks import check_tensor
+from ._device import upload
 
 
 @runtime_checkable
@@ -42,7 +43,7 @@ def integrate_motion(motion: torch.Tensor) -> torch.Tensor:
 
 
 def _gray(frames: torch.Tensor) -> torch.Tensor:
-    weights = frames.new_tensor([0.299, 0.587, 0.114]).view(1, 1, 3, 1, 1)
+    weights = upload([0.299, 0.587, 0.114], frames.device, frames.dtype).view(1, 1, 3, 1, 1)
     return (frames * weights).sum(2)
 
 

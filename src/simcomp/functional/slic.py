@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
+from .._device import upload
 
 
 def slic_seeds(
@@ -243,8 +244,7 @@ def slic_video(
     _reject_nan(features)
     b, t, h, w, c = features.shape
     dev = features.device
-    seeds, valid = seeds.to(dev, non_blocking=True), valid.to(dev, non_blocking=True)
-    step = step.to(dev, torch.float32, non_blocking=True)
+    seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
     raw = features.float()
     lo = raw.flatten(1).amin(1)
     scale = 1 / ((raw.flatten(1).amax(1) - lo).clamp(min=1e-12) * compactness)  # (B,)

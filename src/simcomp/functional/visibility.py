@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import check_tensor
+from .._device import upload
 
 
 def sample_at_joints(
@@ -85,8 +86,9 @@ def randomize_visibility(
         visible bool (B, T, J).
     """
     check_tensor("flip", flip, tuple(visible.shape), dtype="bool")
-    legs = torch.zeros(visible.shape[-1], dtype=torch.bool, device=visible.device)
+    legs = torch.zeros(visible.shape[-1], dtype=torch.bool)
     legs[list(leg_joints)] = True
+    legs = upload(legs, visible.device)
     visible = visible | (unhide_legs[:, None, None] & legs)
     return visible ^ flip
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .._checks import check_range
+from .._device import upload
 from ..clip import Clip
 
 Params = dict[str, torch.Tensor]
@@ -105,7 +106,7 @@ class ClipTransform(nn.Module):
         if params is None:
             params = self.draw(clip, generator)
         # Host-to-device without a stream sync: the draws are fresh CPU tensors nobody mutates.
-        params = {k: v.to(clip.device, non_blocking=True) for k, v in params.items()}
+        params = {k: upload(v, clip.device) for k, v in params.items()}
         if "applied" not in params or params["applied"].shape != (clip.batch_size,):
             raise ValueError(
                 f"params: expected params recorded by {type(self).__name__} for a batch of "

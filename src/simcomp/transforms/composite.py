@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import check_interval
+from .._device import upload
 from ..clip import Clip
 from ..flow import CameraMotionEstimator, auto_camera_motion, integrate_motion
 from ..functional.composite import hard_composite, place_person
@@ -104,7 +105,7 @@ class CameraTrackedComposite(ClipTransform):
         center = (
             clip.principal_point
             if clip.principal_point is not None
-            else torch.tensor([w / 2, h / 2]).to(clip.device, non_blocking=True).expand(b, 2)
+            else upload([w / 2, h / 2], clip.device).expand(b, 2)
         )
         rgb, mask, depth, j2d, j3d = place_person(
             clip.person_rgb, clip.person_mask, clip.person_depth, clip.joints_2d, clip.joints_3d,

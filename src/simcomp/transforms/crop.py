@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from .._device import take
 from ..clip import Clip
 from ..flow import DenseFlowEstimator, auto_dense_flow
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
@@ -118,9 +119,9 @@ class MotionInputs(ClipTransform):
         elif "rgb" in self.kinds:
             parts.append(crop_boxes(clip.frames[:, :-1], clip.boxes[:, :-1], s))
         if "keypoints" in self.kinds:
-            joints = clip.crop_joints_2d[:, :-1, list(SMPL_TO_HEATMAP12)]
+            joints = take(clip.crop_joints_2d[:, :-1], SMPL_TO_HEATMAP12, 2)
             visible = (
-                clip.visible[:, :-1, list(SMPL_TO_HEATMAP12)]
+                take(clip.visible[:, :-1], SMPL_TO_HEATMAP12, 2)
                 if clip.visible is not None
                 else torch.ones(joints.shape[:-1], dtype=torch.bool, device=clip.device)
             )

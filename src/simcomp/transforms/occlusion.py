@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import check_interval
+from .._device import take
 from ..clip import Clip
 from ..functional.composite import hard_composite
 from ..functional.slic import label_bound, slic_seeds, slic_skimage, slic_video
@@ -124,7 +125,7 @@ class SuperpixelOcclusion(ClipTransform):
         occluder = labels == chosen.view(b, 1, 1, 1)
         masked = clip.person_mask & ~occluder
         overlaps = (clip.person_mask & occluder).flatten(1).any(1)
-        j14 = clip.joints_2d[..., list(SMPL_TO_LSP14), :]
+        j14 = take(clip.joints_2d, SMPL_TO_LSP14, -2)
         covered, inside = sample_at_joints(occluder, j14)
         mean_visible = (inside & ~covered).sum(-1).float().mean(-1)
         keep = overlaps & (mean_visible >= self.min_visible) & params["applied"]
