@@ -75,13 +75,6 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
-def label_bound(shape: Sequence[int], downsample: int = 4) -> int:
-    """An upper bound on :func:`slic_video`'s label ids for clips of ``shape`` (T, H, W)."""
-    t, h, w = shape
-    s = max(1, min(downsample, h, w))
-    return t * -(-h // s) * -(-w // s)
-
-
 def _reject_nan(features: torch.Tensor) -> None:
     """Reject NaN features, which would silently poison every distance.
 
@@ -119,17 +112,9 @@ def _assign(f, axes, centres, step, valid):
     return d.view(b, -1, k).argmin(-1)
 
 
-def _neighbours(x: torch.Tensor, fill) -> list[torch.Tensor]:
-    """The 6 face neighbours of every voxel of x (B, T, H, W), ``fill`` beyond the border."""
-    out = []
-    for dim in (1, 2, 3):
-        for shift in (1, -1):
-            rolled = torch.roll(x, shift, dim)
-            edge = [slice(None)] * 4
-            edge[dim] = 0 if shift == 1 else -1
-            rolled[tuple(edge)] = fill
-            out.append(rolled)
-    return out
+def _pairs(x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per axis t, y, x of x (B, T, H, W): views (x[i], x[i + 1]) of every face-adjacent pair."""
+    return [(x.narrow(d, 0, x.shape[d] - 1), x.narrow(d, 1, x.shape[d] - 1)) for d in (1, 2, 3)]
 
 
 def connected_components(labels: torch.Tensor, iterations: int = 6) -> torch.Tensor:
@@ -143,14 +128,16 @@ def connected_components(labels: torch.Tensor, iterations: int = 6) -> torch.Ten
     """
     b = labels.shape[0]
     n = labels[0].numel()
+    small = torch.int32 if n < 2**31 else torch.int64  # halves the traffic of the min pass
+    differ = [lo != hi for lo, hi in _pairs(labels)]
     comp = torch.arange(n, device=labels.device).repeat(b, 1)  # (B, N)
-    lab_nb = _neighbours(labels, -1)
     for _ in range(iterations):
-        grid = comp.view_as(labels)
-        low = grid
-        for nl, nc in zip(lab_nb, _neighbours(grid, n), strict=True):
-            low = torch.minimum(low, torch.where(nl == labels, nc, n))
-        comp = comp.scatter_reduce(1, comp, low.reshape(b, -1), "amin")  # hook roots
+        grid = comp.view_as(labels).to(small)
+        low = grid.clone()  # the smallest id among each voxel's same-label neighbours
+        for (lo, hi), ne, (low_lo, low_hi) in zip(_pairs(grid), differ, _pairs(low), strict=True):
+            torch.minimum(low_lo, hi.masked_fill(ne, n), out=low_lo)
+            torch.minimum(low_hi, lo.masked_fill(ne, n), out=low_hi)
+        comp = comp.scatter_reduce(1, comp, low.reshape(b, -1).long(), "amin")  # hook roots
         for _ in range(4):  # pointer jumping
             comp = comp.gather(1, comp)
     return comp.view_as(labels)
@@ -181,12 +168,15 @@ def merge_small_components(
             1, flat, torch.ones_like(flat)
         )
         key = count * n + ids  # a total order: size, then id
-        best = torch.full_like(flat, -1)
-        for nc in _neighbours(comp, -1):
-            nc = nc.reshape(b, -1)
-            nk = key.gather(1, nc.clamp(min=0))
-            best = torch.maximum(best, torch.where((nc >= 0) & (nc != flat), nk, -1))
-        target_key = torch.full_like(key, -1).scatter_reduce(1, flat, best, "amax")
+        keys = key.gather(1, flat).view_as(comp)  # each voxel's component's key
+        best = torch.full_like(comp, -1)  # the largest key among neighbours in other components
+        for (lo, hi), (k_lo, k_hi), (b_lo, b_hi) in zip(
+            _pairs(comp), _pairs(keys), _pairs(best), strict=True
+        ):
+            same = lo == hi
+            torch.maximum(b_lo, k_hi.masked_fill(same, -1), out=b_lo)
+            torch.maximum(b_hi, k_lo.masked_fill(same, -1), out=b_hi)
+        target_key = torch.full_like(key, -1).scatter_reduce(1, flat, best.reshape(b, -1), "amax")
         small = count * weight < min_size[:, None]
         target = torch.where(small & (target_key > key), target_key % n, ids)
         for _ in range(6):  # resolve chains
@@ -218,14 +208,16 @@ def slic_video(
         max_iter: k-means iterations.
         downsample: pooling factor in y and x for k-means and connectivity.
         enforce_connectivity: split labels into 6-connected components and merge those smaller
-            than ``min_size_factor`` times the mean supervoxel size into a neighbour.
+            than ``min_size_factor`` times the mean supervoxel size into a neighbour: on the
+            pooled grid after k-means, then on the pixels after the full-resolution step, so
+            every label is one 6-connected region of the clip.
         min_size_factor: as scikit-image's.
         kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps when the
             features are on CUDA and CuPy imports (False: the torch path everywhere).
 
     Returns:
-        labels long (B, T, H, W). Label values are ids below :func:`label_bound`, not a
-        compact range (with connectivity, flat voxel indices of the pooled grid).
+        labels long (B, T, H, W). Label values are ids below T * H * W, not a compact range
+        (with connectivity, flat voxel indices of the clip).
 
     Raises:
         ValueError: bad shapes, compactness <= 0, or NaN features (on CUDA, NaN raises a
@@ -272,13 +264,19 @@ def slic_video(
             centres = _means(pooled, coords, labels, k, centres)
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
-        n_seeds = valid.sum(1).float()
-        low = merge_small_components(
-            connected_components(low), float(s * s), min_size_factor * t * h * w / n_seeds
-        )
+        min_size = min_size_factor * t * h * w / valid.sum(1).float()
+        low = merge_small_components(connected_components(low), float(s * s), min_size)
         k = low[0].numel()
         centres = _means(pooled, coords, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
-    return _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
+    labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
+    if enforce_connectivity:
+        # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
+        # pass at full resolution gives each island to a neighbour, so every label is one
+        # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
+        labels = merge_small_components(
+            connected_components(labels, iterations=4), 1.0, min_size, rounds=1
+        )
+    return labels
 
 
 def _means(feats, coords, labels, k, previous):

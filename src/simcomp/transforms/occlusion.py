@@ -8,7 +8,7 @@ from .._checks import check_interval
 from .._device import take
 from ..clip import Clip
 from ..functional.composite import hard_composite
-from ..functional.slic import label_bound, slic_seeds, slic_skimage, slic_video
+from ..functional.slic import slic_seeds, slic_skimage, slic_video
 from ..functional.visibility import sample_at_joints
 from ..joints import SMPL_TO_LSP14
 from .base import ClipTransform, Params, uniform
@@ -113,9 +113,8 @@ class SuperpixelOcclusion(ClipTransform):
         """Label, choose, mask, and discard where R10 says so."""
         labels = self.labels(clip, params)
         b = clip.batch_size
-        # label ids lie below a bound known from the shape (compacting them would sync)
-        h, w = clip.image_size
-        k = label_bound((clip.num_frames, h, w)) if self.backend == "torch" else labels[0].numel()
+        # label ids lie below T * H * W (compacting them would sync)
+        k = labels[0].numel()
         present = torch.zeros(b, k, dtype=torch.bool, device=clip.device)
         present.scatter_(1, labels.flatten(1), True)
         # The m-th present label, m = floor(u * number present): a uniform choice on the device.
