@@ -223,3 +223,18 @@ def test_sizes_that_are_not_whole_cells():  # SPEC R6
     labels = slic_video(feats, seeds, valid, step)
     assert labels.shape == (2, 3, 30, 45)
     assert all(len(torch.unique(labels[i])) >= 2 for i in range(2))
+
+
+def test_pixel_connectivity_is_one_more_pass():  # SPEC R8 (connectivity pass)
+    from simcomp.functional.slic import connected_components, merge_small_components
+
+    clip = background_clips(2, 7, (48, 64), generator=gen(8))
+    feats = slic_features(clip.background, clip.camera_shift, torch.full((2,), 5e-4))
+    seeds, valid, step = slic_seeds((7, 48, 64), [6, 12])
+    cells_only = slic_video(feats, seeds, valid, step, pixel_connectivity=False)
+    exact = slic_video(feats, seeds, valid, step)
+    min_size = 0.5 * 7 * 48 * 64 / valid.sum(1).float()
+    again = merge_small_components(connected_components(cells_only, 4), 1.0, min_size, 1)
+    assert torch.equal(exact, again)
+    for lab in exact:
+        assert _fragmented(lab) == 0

@@ -196,6 +196,7 @@ def slic_video(
     enforce_connectivity: bool = True,
     min_size_factor: float = 0.5,
     kernels: bool = True,
+    pixel_connectivity: bool = True,
 ) -> torch.Tensor:
     """One SLIC labelling per clip across all its frames (R6).
 
@@ -214,6 +215,9 @@ def slic_video(
         min_size_factor: as scikit-image's.
         kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps when the
             features are on CUDA and CuPy imports (False: the torch path everywhere).
+        pixel_connectivity: run the connectivity pass on the pixels as well as on the pooled
+            grid. False roughly doubles SLIC's speed and leaves ~1% of the pixels in small
+            islands detached from their supervoxel.
 
     Returns:
         labels long (B, T, H, W). Label values are ids below T * H * W, not a compact range
@@ -269,7 +273,7 @@ def slic_video(
         k = low[0].numel()
         centres = _means(pooled, coords, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
     labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
-    if enforce_connectivity:
+    if enforce_connectivity and pixel_connectivity:
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
         # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
