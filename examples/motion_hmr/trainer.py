@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from simcomp import Clip
+from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import PHOTOS, background_clips, merge, person_clips
 from simcomp.presets import doersch2019
 from simcomp.transforms import MotionInputs, input_channels
@@ -137,6 +138,8 @@ def train(cfg: Config) -> Path:
     world = int(os.environ.get("WORLD_SIZE", 1))
     rank = int(os.environ.get("RANK", 0))
     device = pick_device(cfg.device)
+    if device.type == "cpu":
+        reuse_freed_memory()  # batched clips' temporaries: reuse, don't page-fault anew
     if world > 1:
         torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
         if device.type == "cuda":
