@@ -53,7 +53,7 @@ def _report_syncs(run) -> None:
     seen = set()
 
     def show(message, *args, **kwargs):
-        if "synchronizing" not in str(message):
+        if "called a synchronizing" not in str(message):  # not the "prototype" notice
             return
         stack = tuple(f"{f.filename.split('/src/')[-1]}:{f.lineno}"
                       for f in traceback.extract_stack() if "simcomp" in f.filename)  # fmt: skip
