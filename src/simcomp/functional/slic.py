@@ -278,7 +278,7 @@ def slic_video(
         # pass at full resolution gives each island to a neighbour, so every label is one
         # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
         labels = merge_small_components(
-            connected_components(labels, iterations=4), 1.0, min_size, rounds=1
+            connected_components(labels, iterations=4), 1.0, min_size, rounds=2
         )
     return labels
 
