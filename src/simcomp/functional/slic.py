@@ -210,8 +210,8 @@ def slic_video(
         downsample: pooling factor in y and x for k-means and connectivity.
         enforce_connectivity: split labels into 6-connected components and merge those smaller
             than ``min_size_factor`` times the mean supervoxel size into a neighbour: on the
-            pooled grid after k-means, then on the pixels after the full-resolution step, so
-            every label is one 6-connected region of the clip.
+            pooled grid after k-means, then (``pixel_connectivity``) on the pixels after the
+            full-resolution step, so every label is one 6-connected region of the clip.
         min_size_factor: as scikit-image's.
         kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps when the
             features are on CUDA and CuPy imports (False: the torch path everywhere).
@@ -221,7 +221,8 @@ def slic_video(
 
     Returns:
         labels long (B, T, H, W). Label values are ids below T * H * W, not a compact range
-        (with connectivity, flat voxel indices of the clip).
+        (with connectivity, flat indices of a pixel of the clip, or of a cell of the pooled
+        grid when ``pixel_connectivity`` is False).
 
     Raises:
         ValueError: bad shapes, compactness <= 0, or NaN features (on CUDA, NaN raises a
