@@ -24,13 +24,15 @@ def main() -> None:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--rows", type=int, default=25)
+    ap.add_argument("--frames", type=int, default=31)
+    ap.add_argument("--size", type=int, nargs=2, default=(240, 320), metavar=("H", "W"))
     args = ap.parse_args()
     dev = torch.device(args.device)
     if dev.type == "cpu":
         reuse_freed_memory()
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    clip = SyntheticClips(1, args.batch, 31, (240, 320), seed=0)[0].to(dev)
-    pipe = doersch2019()
+    clip = SyntheticClips(1, args.batch, args.frames, tuple(args.size), seed=0)[0].to(dev)
+    pipe = doersch2019(crop_size=min(224, *args.size))
     pipe(clip, torch.Generator().manual_seed(0))  # warm-up: kernel compiles, FFT plans
     g, c = torch.Generator().manual_seed(1), clip
     for t in pipe.transforms:

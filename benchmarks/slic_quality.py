@@ -2,10 +2,11 @@
 
     python -m benchmarks.slic_quality [--pan 6]     (from the repository root)
 
-Built-in backgrounds (31 x 240 x 320, a pan of up to ``--pan`` px/frame), n_segments 10, 20, 30
-with two seeds each; per labelling: superpixels per frame, explained variation of the colours,
-temporal coherence (footprints moved by the true camera motion), the fraction of pixels outside
-their supervoxel's largest 6-connected piece, and the smallest supervoxel over the mean size.
+Built-in backgrounds (31 x 240 x 320 unless ``--frames``/``--size`` say otherwise, a pan of up
+to ``--pan`` px/frame), n_segments 10, 20, 30 with two seeds each; per labelling: superpixels
+per frame, explained variation of the colours, temporal coherence (footprints moved by the
+true camera motion), the fraction of pixels outside their supervoxel's largest 6-connected
+piece, and the smallest supervoxel over the mean size.
 "Compensated" gives SLIC the camera-compensated coordinates of R7; "plain" the raw ones.
 """
 
@@ -35,17 +36,19 @@ def measures(lab: torch.Tensor, colour: torch.Tensor, shift: torch.Tensor) -> li
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pan", type=float, default=6.0)
+    ap.add_argument("--frames", type=int, default=31)
+    ap.add_argument("--size", type=int, nargs=2, default=(240, 320), metavar=("H", "W"))
     args = ap.parse_args()
     reuse_freed_memory()
     rows: dict[tuple[str, str], list[list[float]]] = {}
     for compensated in (True, False):
         for n in (10, 20, 30):
             for seed in (0, 1):
-                clip = background_clips(1, 31, generator=torch.Generator().manual_seed(50 + seed),
-                                        max_pan=args.pan)  # fmt: skip
+                g = torch.Generator().manual_seed(50 + seed)
+                clip = background_clips(1, args.frames, tuple(args.size), g, max_pan=args.pan)
                 shift = clip.camera_shift if compensated else torch.zeros_like(clip.camera_shift)
                 feats = slic_features(clip.background, shift, torch.tensor([5e-4]))
-                seeds, valid, step = slic_seeds((31, 240, 320), [n])
+                seeds, valid, step = slic_seeds((args.frames, *args.size), [n])
                 colour = clip.background[0].permute(0, 2, 3, 1)
                 for name in ("simcomp", "scikit-image"):
                     start = time.perf_counter()
