@@ -58,11 +58,9 @@ def test_motion_hmr_step(benchmark, device, raw_clips):
 
     rounds = 1 if QUICK or device.type == "cpu" else 10
     benchmark.pedantic(timed(device, step), rounds=rounds, warmup_rounds=1)
-    report(benchmark, CFG.batch_size, "motion_hmr_train_step", device, CFG.batch_size)
-    step_s = benchmark.stats.stats.mean if getattr(benchmark, "stats", None) else None
-    aug_s = _mean_seconds(timed(device, augment), rounds)
-    if step_s:
-        SHARES[str(device)] = (aug_s, step_s)
+    step_s = report(benchmark, CFG.batch_size, "motion_hmr_train_step", device, CFG.batch_size)
+    if step_s:  # None under --benchmark-disable: nothing to compare with
+        SHARES[str(device)] = (_mean_seconds(timed(device, augment), rounds), step_s)
 
 
 def _mean_seconds(fn, rounds):

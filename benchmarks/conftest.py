@@ -85,11 +85,14 @@ def timed(device, fn):
     return run
 
 
-def report(benchmark, clips, name=None, device=None, batch=None):
-    """Record clips per second (and peak memory) for the benchmark and the summary table."""
+def report(benchmark, clips, name=None, device=None, batch=None) -> float | None:
+    """Record clips per second (and peak memory) for the benchmark and the summary table.
+
+    Returns the mean seconds per call, or None when nothing was timed (--benchmark-disable).
+    """
     stats = getattr(benchmark, "stats", None)
     if stats is None or not stats.stats.mean:
-        return
+        return None
     rate = clips / stats.stats.mean
     benchmark.extra_info["clips_per_s"] = rate
     if device is not None and device.type == "cuda":
@@ -99,6 +102,7 @@ def report(benchmark, clips, name=None, device=None, batch=None):
     benchmark.extra_info["peak_mb"] = peak
     if name is not None:
         RESULTS[name][(str(device) if device is not None else "cpu", batch)] = (rate, peak)
+    return stats.stats.mean
 
 
 def pytest_terminal_summary(terminalreporter):
