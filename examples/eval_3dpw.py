@@ -18,6 +18,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from motion_hmr.builtin_3dpw import write_builtin_3dpw  # noqa: E402
+from motion_hmr.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 from motion_hmr.config import Config  # noqa: E402
 from motion_hmr.evaluate import (  # noqa: E402
     Protocol,
@@ -49,17 +50,21 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="JSON results (default: next to the checkpoint)")
     ap.add_argument("--device", default="auto")
     for f in Protocol.__dataclass_fields__.values():
-        ap.add_argument("--" + f.name.replace("_", "-"), type=type(f.default), default=f.default)
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):  # type=bool would read "False" as True
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            ap.add_argument(flag, type=type(f.default), default=f.default)
     args = ap.parse_args(argv)
     proto = Protocol(**{k: getattr(args, k) for k in Protocol.__dataclass_fields__})
     if proto.averaging not in ("frame", "person", "sequence"):
         ap.error(f"--averaging: expected frame, person or sequence, got {proto.averaging}")
     ckpt = Path(args.checkpoint)
-    if not ckpt.exists():
-        ap.error(f"--checkpoint: {ckpt} not found; train one with "
-                 "`python examples/train_motion_hmr.py --preset cpu-smoke`")  # fmt: skip
     device = pick_device(args.device)
-    state = torch.load(ckpt, map_location=device, weights_only=False)
+    try:
+        state = load_checkpoint(ckpt, device)
+    except CheckpointError as err:
+        ap.error(f"--checkpoint: {err}")
     cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
     model = build_model(cfg).to(device).eval()
     model.load_state_dict(state["model"])

@@ -229,3 +229,11 @@ def test_left_right_agreement_reads_the_segmentation(tmp_path):
     scipy.io.savemat(str(stem) + "_segm.mat", segm)
     result = left_right_agreement(stem)
     assert result["joints"] > 0 and result["swapped"] > 0.8 > result["as_stored"]
+
+
+@pytest.mark.parametrize("name", [b"../../etc", b"a/b", b"..", b"", b"c:evil"])
+def test_3dpw_sequence_name_cannot_escape_the_image_root(tmp_path, name):
+    path, *_ = _write_3dpw(tmp_path)
+    path.write_bytes(_py2_pickle(pickle.loads(path.read_bytes(), encoding="latin1"), name))
+    with pytest.raises(ValueError, match=r"courtyard.pkl: field 'sequence' must be a plain folder"):
+        tracks_of(path, tmp_path / "imageFiles")

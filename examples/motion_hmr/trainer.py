@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from simcomp.presets import doersch2019
 from simcomp.transforms import MotionInputs, input_channels
 from simcomp.viz import contact_sheet, input_sheet
 
+from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config
 from .loss import motion_hmr_loss
 from .model import MotionHMR
@@ -150,8 +153,9 @@ def train(cfg: Config) -> Path:
     optim = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start = 0
     latest = out / "latest.pt"
-    if cfg.resume and latest.exists():
-        state = torch.load(latest, map_location=device, weights_only=False)
+    if cfg.resume:
+        state = load_checkpoint(latest, device)
+        refuse_conflicts(cfg, state["config"], latest)
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optimizer"])
         start = state["step"]
@@ -165,9 +169,10 @@ def train(cfg: Config) -> Path:
     target = TargetDomain(cfg, device, rank) if cfg.dann_weight > 0 else None
     if rank == 0:
         cfg.save(out)
-    log = _Log(out / "log.csv", enabled=rank == 0, resume=start > 0)
+    log = _Log(out / "log.csv", enabled=rank == 0, keep_until=start)
     bar = _progress(start, cfg.steps, rank == 0)
     tick, window = time.perf_counter(), []
+    stop = _StopRequest()
     for step in range(start, cfg.steps):
         g = torch.Generator().manual_seed((cfg.seed * 999_983 + step) * world + rank)
         with torch.no_grad():
@@ -197,8 +202,14 @@ def train(cfg: Config) -> Path:
             log.write(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", clips_s=f"{rate:.2f}")
         bar.update(1)
-        if rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps):
+        last = step + 1 == cfg.steps or stop.requested
+        if rank == 0 and ((step + 1) % cfg.checkpoint_every == 0 or last):
             _save(out, model, optim, step + 1, cfg)
+        if stop.requested:
+            bar.write(f"{stop.requested}: checkpointed step {step + 1} to {latest}; "
+                      "continue with --resume")  # fmt: skip
+            break
+    stop.restore()
     bar.close()
     if cfg.dump_rank_weights:
         torch.save(model.state_dict(), out / f"weights_rank{rank}.pt")
@@ -207,22 +218,79 @@ def train(cfg: Config) -> Path:
     return out
 
 
+# Options a resumed run may change: how long, where and how it reports; nothing it learns from.
+RESUMABLE = {"steps", "resume", "device", "log_every", "checkpoint_every", "sheet",
+             "dump_rank_weights"}  # fmt: skip
+
+
+def refuse_conflicts(cfg: Config, saved: dict, path: Path) -> None:
+    """Refuse a resume whose options differ from the checkpoint's (other than ``RESUMABLE``).
+
+    Applying them would make config.json say one thing while the optimizer state says another.
+    """
+    mine = dataclasses.asdict(cfg)
+    differ = [
+        f"--{k.replace('_', '-')} {mine[k]!r} (checkpoint: {saved.get(k)!r})"
+        for k in mine
+        if k not in RESUMABLE and _plain(mine[k]) != _plain(saved.get(k))
+    ]
+    if differ:
+        raise ValueError(
+            f"--resume: {path} was trained with other options: {'; '.join(differ)}. "
+            "Drop them to continue that run, or start a new one with another --out"
+        )
+
+
+def _plain(v):
+    return list(v) if isinstance(v, tuple | list) else v
+
+
+class _StopRequest:
+    """SIGTERM / SIGINT (a preempted job, Ctrl-C): finish the step, checkpoint, then stop."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self.previous = {}
+        try:
+            for sig in self.SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._handle)
+        except ValueError:  # not the main thread: signals cannot be caught here
+            self.previous.clear()
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = signal.Signals(signum).name
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
 def _save(out: Path, model, optim, step: int, cfg: Config) -> None:
     state = {"model": model.state_dict(), "optimizer": optim.state_dict(), "step": step,
-             "config": cfg.__dict__, "rng": torch.get_rng_state()}  # fmt: skip
-    tmp = out / "latest.pt.tmp"
-    torch.save(state, tmp)
-    tmp.replace(out / "latest.pt")
+             "config": dataclasses.asdict(cfg), "rng": torch.get_rng_state()}  # fmt: skip
+    save_checkpoint(out, state)
 
 
 class _Log:
     """CSV log (and TensorBoard when it is installed), written by rank 0 only."""
 
-    def __init__(self, path: Path, enabled: bool, resume: bool) -> None:
+    def __init__(self, path: Path, enabled: bool, keep_until: int = 0) -> None:
+        """Start a log, or continue one: rows after step ``keep_until`` (logged after the
+        checkpoint a run resumes from) are dropped, so a resumed run logs each step once."""
         self.path, self.enabled, self.writer, self.tb = path, enabled, None, None
         if not enabled:
             return
-        self.file = open(path, "a" if resume else "w", newline="")  # noqa: SIM115
+        kept = []
+        if keep_until > 0 and path.exists():
+            with open(path, newline="") as f:
+                kept = [r for r in csv.DictReader(f) if int(r["step"]) <= keep_until]
+        self.file = open(path, "w", newline="")  # noqa: SIM115
+        if kept:
+            self.writer = csv.DictWriter(self.file, fieldnames=list(kept[0]))
+            self.writer.writeheader()
+            self.writer.writerows(kept)
         try:
             from torch.utils.tensorboard import SummaryWriter
 

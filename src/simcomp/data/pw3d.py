@@ -64,13 +64,26 @@ def load_sequence(path: str | Path) -> dict:
     return data
 
 
+def _safe_name(value: object, path: Path) -> str:
+    """The ``sequence`` field as one plain folder name.
+
+    It is joined into image paths, so a separator or ``..`` could point outside the image root.
+    """
+    name = str(value)
+    if not name or name in (".", "..") or any(c in name for c in "/\\\0") or ":" in name:
+        raise ValueError(
+            f"{path}: field 'sequence' must be a plain folder name under imageFiles/, got {name!r}"
+        )
+    return name
+
+
 def tracks_of(path: str | Path, image_root: str | Path | None = None) -> list[Track]:
     """Every actor of one sequence file as a :class:`Track`."""
     path = Path(path)
     d = load_sequence(path)
     cam = np.asarray(d["cam_poses"], dtype=np.float64)  # (N, 4, 4) world -> camera
     n = len(cam)
-    name = str(d["sequence"])
+    name = _safe_name(d["sequence"], path)
     genders = d.get("genders", d.get("gender", ["n"] * len(d["poses"])))
     lsp = [i if i is not None else 0 for i in COCO18_TO_LSP14]
     has = np.array([i is not None for i in COCO18_TO_LSP14])
