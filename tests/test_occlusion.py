@@ -156,90 +156,12 @@ def test_quality_against_skimage():  # SPEC R6, SPEC R7, SPEC R8 against scikit-
     assert np.mean(ours_coh) >= np.mean(ref_coh) - 0.02
 
 
-def test_connectivity_kernels_match_scipy():  # SPEC R8 (connectivity pass)
-    import scipy.ndimage as ndi
-
-    from simcomp.functional.slic import connected_components, merge_small_components
-
-    labels = (torch.rand(2, 5, 12, 14, generator=gen(4)) * 3).long()
-    comp = connected_components(labels, iterations=12)
-    for i in range(2):
-        truth = sum(ndi.label(labels[i].numpy() == v)[1] for v in range(3))
-        assert len(torch.unique(comp[i])) == truth
-        for c in torch.unique(comp[i]):  # each id: one label, one 6-connected piece
-            piece = (comp[i] == c).numpy()
-            assert len(torch.unique(labels[i][comp[i] == c])) == 1
-            assert ndi.label(piece)[1] == 1
-    merged = merge_small_components(comp, 1.0, torch.full((2,), 40.0), rounds=12)
-    for i in range(2):
-        for c in torch.unique(merged[i]):
-            piece = (merged[i] == c).numpy()
-            assert ndi.label(piece)[1] == 1  # unions of adjacent pieces stay connected
-        sizes = torch.bincount(merged[i].flatten())
-        assert sizes[sizes > 0].min() >= 40 or len(sizes[sizes > 0]) == 1
-
-
-def test_errors(small):
-    feats = torch.zeros(1, 2, 8, 8, 5)
-    seeds, valid, step = slic_seeds((2, 8, 8), [4])
-    with pytest.raises(ValueError, match="compactness: expected > 0"):
-        slic_video(feats, seeds, valid, step, compactness=0)
-    with pytest.raises(ValueError, match="features: contains NaN"):
-        slic_video(feats.clone().fill_(float("nan")), seeds, valid, step)
-    with pytest.raises(ValueError, match="n_segments: expected >= 1"):
-        slic_seeds((2, 8, 8), [0])
-    with pytest.raises(ValueError, match="n_segments"):
-        SuperpixelOcclusion(n_segments=(30, 10))
-    with pytest.raises(ValueError, match="backend"):
-        SuperpixelOcclusion(backend="cuda")
-    with pytest.raises(ValueError, match=r"needs Clip fields \['camera_shift'\]"):
-        SuperpixelOcclusion()(small.replace(camera_shift=None), gen())
-
-
-def test_full_resolution_step_same_with_and_without_cell_selection():  # SPEC R6
-    """The CPU scores only boundary cells; CUDA scores all (no host sync): same labels."""
-    import simcomp.functional.slic as S
-
-    clip = background_clips(2, 5, (64, 80), generator=gen(9))
-    feats = slic_features(clip.background, clip.camera_shift, torch.full((2,), 5e-4))
-    seeds, valid, step = slic_seeds((5, 64, 80), [8, 12])
-    calls = []
-    original = S._assign_full_resolution
-
-    def spy(*args, **kw):
-        calls.append(args)
-        return original(*args, **kw)
-
-    S._assign_full_resolution = spy
-    try:
-        S.slic_video(feats, seeds, valid, step)
-    finally:
-        S._assign_full_resolution = original
-    args = calls[0]
-    assert torch.equal(original(*args, boundary_only=True), original(*args, boundary_only=False))
-
-
 def test_sizes_that_are_not_whole_cells():  # SPEC R6
     feats = torch.rand(2, 3, 30, 45, 5, generator=gen(2))
     seeds, valid, step = slic_seeds((3, 30, 45), [6, 9])
     labels = slic_video(feats, seeds, valid, step)
     assert labels.shape == (2, 3, 30, 45)
     assert all(len(torch.unique(labels[i])) >= 2 for i in range(2))
-
-
-def test_pixel_connectivity_is_one_more_pass():  # SPEC R8 (connectivity pass)
-    from simcomp.functional.slic import connected_components, merge_small_components
-
-    clip = background_clips(2, 7, (48, 64), generator=gen(8))
-    feats = slic_features(clip.background, clip.camera_shift, torch.full((2,), 5e-4))
-    seeds, valid, step = slic_seeds((7, 48, 64), [6, 12])
-    cells_only = slic_video(feats, seeds, valid, step, pixel_connectivity=False)
-    exact = slic_video(feats, seeds, valid, step)
-    min_size = 0.5 * 7 * 48 * 64 / valid.sum(1).float()
-    again = merge_small_components(connected_components(cells_only, 4), 1.0, min_size, 2)
-    assert torch.equal(exact, again)
-    for lab in exact:
-        assert _fragmented(lab) == 0
 
 
 @settings(max_examples=15)

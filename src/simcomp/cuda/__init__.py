@@ -1,5 +1,7 @@
 """Optional CuPy raw kernels (sources in ``*.cu`` beside this file), loaded lazily.
 
+``slic.cu``: SLIC's k-means steps; ``connectivity.cu``: exact connected components.
+
 Used only when a tensor is on CUDA and CuPy imports; the torch path is the reference they are
 tested against and the fallback everywhere else.
 """
@@ -43,9 +45,10 @@ def fits(k: int, channels: int) -> bool:
 def _compiles(device: int) -> bool:
     try:
         _module("slic", device).get_function("slic_assign")
+        _module("connectivity", device).get_function("cc_merge")
     except Exception as err:  # CuPy's compile and driver errors share no base class
         warnings.warn(
-            f"simcomp.cuda: CuPy could not compile the SLIC kernels ({type(err).__name__}: "
+            f"simcomp.cuda: CuPy could not compile the kernels ({type(err).__name__}: "
             f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); using the torch "
             "path. Install the CuPy wheel that matches torch's CUDA (cupy-cuda12x or "
             "cupy-cuda13x), or uninstall CuPy to silence this.",
@@ -63,9 +66,11 @@ def _module(name: str, device: int):
         return cp.RawModule(code=(SOURCES / f"{name}.cu").read_text(), options=("-std=c++17",))
 
 
-def _launch(kernel: str, grid: tuple, args: tuple, device: int, shared_mem: int = 0) -> None:
+def _launch(
+    kernel: str, grid: tuple, args: tuple, device: int, shared_mem: int = 0, module: str = "slic"
+) -> None:
     cp = _cupy()
-    fn = _module("slic", device).get_function(kernel)
+    fn = _module(module, device).get_function(kernel)
     with cp.cuda.Device(device):
         with _stream(cp, torch.cuda.current_stream(device)):  # torch's stream: ordered work
             fn(grid, (THREADS,), args, shared_mem=shared_mem)
@@ -111,3 +116,35 @@ def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
     _launch("slic_accumulate", grid, args, feats.device.index, shared_mem=4 * k * (c + 4))
     count = sums[..., -1:]
     return torch.where(count > 0, sums[..., :-1] / count.clamp(min=1), previous)
+
+
+def connected_components(labels: torch.Tensor) -> torch.Tensor:
+    """CUDA twin of :func:`simcomp.functional.connected_components` (union-find, exact).
+
+    Shape:
+        labels (B, T, H, W) integers -> long (B, T, H, W), components numbered per clip in
+        the raster order of their first voxels. Batches past 2**31 voxels run in chunks of
+        whole clips.
+    """
+    b, t, h, w = labels.shape
+    n = t * h * w
+    if n >= 2**31:
+        raise ValueError(f"labels: at most 2**31 - 1 voxels per clip, got {n}")
+    chunk = max(1, (2**31 - 1) // n)
+    if b > chunk:
+        return torch.cat([connected_components(part) for part in labels.split(chunk)])
+    lab = labels.long().contiguous()
+    total = b * n
+    parent = torch.empty(total, dtype=torch.int32, device=labels.device)
+    out = torch.empty(b, t, h, w, dtype=torch.long, device=labels.device)
+    i32, dev, grid = _cupy().int32, labels.device.index, (_blocks(total),)
+    _launch("cc_init", grid, (_ptr(lab), _ptr(parent), i32(total), i32(w)), dev,
+            module="connectivity")  # fmt: skip
+    _launch("cc_merge", grid, (_ptr(lab), _ptr(parent), i32(total), i32(t), i32(h), i32(w)), dev,
+            module="connectivity")  # fmt: skip
+    _launch("cc_resolve", grid, (_ptr(parent), _cupy().from_dlpack(out), i32(total), i32(n)),
+            dev, module="connectivity")  # fmt: skip
+    # Roots are first voxels; number them per clip in raster order.
+    flat = out.view(b, n)
+    rank = (flat == torch.arange(n, device=out.device)).cumsum(1) - 1
+    return rank.gather(1, flat).view(b, t, h, w)

@@ -27,12 +27,13 @@ import torch.nn.functional as F
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 from .._device import upload
+from .connectivity import connected_components, merge_small_components
 
 
 def slic_seeds(
     shape: Sequence[int], n_segments: Sequence[int]
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Seed grids of scikit-image's ``regular_grid`` for each clip, on the CPU.
+    """Seed grids of scikit-image's ``regular_grid`` for each clip, on the CPU (any n).
 
     Args:
         shape: (T, H, W).
@@ -42,30 +43,17 @@ def slic_seeds(
         seeds (B, K, 3) float (t, y, x), valid bool (B, K) (K = the largest grid, padded), and
         step (B,) float, the grid's largest step (scikit-image's ``step``).
     """
+    from skimage.util import regular_grid
+
     grids, steps = [], []
     for n in n_segments:
         if int(n) < 1:
             raise ValueError(f"n_segments: expected >= 1, got {n}")
-        shape_a = np.asarray(shape)
-        order = np.argsort(shape_a)
-        unsort = np.argsort(order)
-        dims = shape_a[order].astype(float)
-        size = float(np.prod(dims))
-        stepsizes = np.full(3, (size / int(n)) ** (1 / 3))
-        if (dims < stepsizes).any():
-            for d in range(3):
-                stepsizes[d] = dims[d]
-                rest = float(np.prod(dims[d + 1 :]))
-                stepsizes[d + 1 :] = (rest / int(n)) ** (1.0 / (3 - d - 1)) if d < 2 else 1
-                if (dims >= stepsizes).all():
-                    break
-        starts = (stepsizes // 2).astype(int)
-        stepsizes = np.round(stepsizes).astype(int)
-        axes = [np.arange(starts[i], dims[i], stepsizes[i]) for i in range(3)]
-        axes = [axes[i] for i in unsort]
+        slices = regular_grid(tuple(int(d) for d in shape), int(n))
+        axes = [np.arange(d)[sl] for d, sl in zip(shape, slices, strict=True)]
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
         grids.append(torch.from_numpy(grid).float())
-        steps.append(float(stepsizes.max()))
+        steps.append(float(max(sl.step or 1 for sl in slices)))
     k = max(len(g) for g in grids)
     seeds = torch.zeros(len(grids), k, 3)
     valid = torch.zeros(len(grids), k, dtype=torch.bool)
@@ -75,18 +63,18 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
-def _reject_nan(features: torch.Tensor) -> None:
-    """Reject NaN features, which would silently poison every distance.
+def _reject_nonfinite(features: torch.Tensor) -> None:
+    """Reject NaN and inf features: NaN poisons every distance, inf the min-max rescale.
 
     A ValueError on the CPU; on CUDA a device-side assertion, so the check costs no host sync
     (it surfaces at the next synchronisation).
     """
-    message = "features: contains NaN values"
+    message = "features: contains NaN or infinite values (SLIC needs finite features)"
     if features.device.type == "cpu":
-        if torch.isnan(features).any():
+        if not torch.isfinite(features).all():
             raise ValueError(message)
     else:
-        torch._assert_async(~torch.isnan(features).any(), message)
+        torch._assert_async(torch.isfinite(features).all(), message)
 
 
 def _assign(f, axes, centres, step, valid):
@@ -112,79 +100,6 @@ def _assign(f, axes, centres, step, valid):
     return d.view(b, -1, k).argmin(-1)
 
 
-def _pairs(x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per axis t, y, x of x (B, T, H, W): views (x[i], x[i + 1]) of every face-adjacent pair."""
-    return [(x.narrow(d, 0, x.shape[d] - 1), x.narrow(d, 1, x.shape[d] - 1)) for d in (1, 2, 3)]
-
-
-def connected_components(labels: torch.Tensor, iterations: int = 6) -> torch.Tensor:
-    """6-connected components of each label, batched: (B, T, H, W) -> component ids.
-
-    Shiloach-Vishkin style, without a host sync: each round every voxel hooks its root onto
-    the smallest id among its same-label neighbours (a scatter-min), then pointer jumping
-    shortens the trees. Voxels sharing an id are always connected; ``iterations`` rounds merge
-    the pieces of a component (one that needs more stays split into connected pieces, which
-    the small-piece merge then absorbs). Ids are flat voxel indices within the clip.
-    """
-    b = labels.shape[0]
-    n = labels[0].numel()
-    small = torch.int32 if n < 2**31 else torch.int64  # halves the traffic of the min pass
-    differ = [lo != hi for lo, hi in _pairs(labels)]
-    comp = torch.arange(n, device=labels.device).repeat(b, 1)  # (B, N)
-    for _ in range(iterations):
-        grid = comp.view_as(labels).to(small)
-        low = grid.clone()  # the smallest id among each voxel's same-label neighbours
-        for (lo, hi), ne, (low_lo, low_hi) in zip(_pairs(grid), differ, _pairs(low), strict=True):
-            torch.minimum(low_lo, hi.masked_fill(ne, n), out=low_lo)
-            torch.minimum(low_hi, lo.masked_fill(ne, n), out=low_hi)
-        comp = comp.scatter_reduce(1, comp, low.reshape(b, -1).long(), "amin")  # hook roots
-        for _ in range(4):  # pointer jumping
-            comp = comp.gather(1, comp)
-    return comp.view_as(labels)
-
-
-def merge_small_components(
-    comp: torch.Tensor, weight: float, min_size: torch.Tensor, rounds: int = 6
-) -> torch.Tensor:
-    """Merge every component smaller than ``min_size`` into an adjacent component.
-
-    Each round, a small component joins its largest neighbour if that one is larger (ties
-    broken by id), so merges follow a strict order, form no cycles, and chains resolve by
-    pointer jumping; a small component larger than all its neighbours waits until they have
-    joined it. Unions of adjacent connected pieces stay connected.
-
-    Args:
-        comp: (B, T, H, W) component ids (flat indices within the clip).
-        weight: pixels each voxel stands for (downsample squared).
-        min_size: (B,) smallest kept size, in pixels.
-        rounds: merge rounds.
-    """
-    b = comp.shape[0]
-    n = comp[0].numel()
-    ids = torch.arange(n, device=comp.device).expand(b, n)
-    for _ in range(rounds):
-        flat = comp.reshape(b, -1)
-        count = torch.zeros(b, n, dtype=torch.long, device=comp.device).scatter_add_(
-            1, flat, torch.ones_like(flat)
-        )
-        key = count * n + ids  # a total order: size, then id
-        keys = key.gather(1, flat).view_as(comp)  # each voxel's component's key
-        best = torch.full_like(comp, -1)  # the largest key among neighbours in other components
-        for (lo, hi), (k_lo, k_hi), (b_lo, b_hi) in zip(
-            _pairs(comp), _pairs(keys), _pairs(best), strict=True
-        ):
-            same = lo == hi
-            torch.maximum(b_lo, k_hi.masked_fill(same, -1), out=b_lo)
-            torch.maximum(b_hi, k_lo.masked_fill(same, -1), out=b_hi)
-        target_key = torch.full_like(key, -1).scatter_reduce(1, flat, best.reshape(b, -1), "amax")
-        small = count * weight < min_size[:, None]
-        target = torch.where(small & (target_key > key), target_key % n, ids)
-        for _ in range(6):  # resolve chains
-            target = target.gather(1, target)
-        comp = target.gather(1, flat).view_as(comp)
-    return comp
-
-
 def slic_video(
     features: torch.Tensor,
     seeds: torch.Tensor,
@@ -196,7 +111,6 @@ def slic_video(
     enforce_connectivity: bool = True,
     min_size_factor: float = 0.5,
     kernels: bool = True,
-    pixel_connectivity: bool = True,
 ) -> torch.Tensor:
     """One SLIC labelling per clip across all its frames (R6).
 
@@ -208,25 +122,22 @@ def slic_video(
         compactness: SLIC's compactness (R8: 0.01).
         max_iter: k-means iterations.
         downsample: pooling factor in y and x for k-means and connectivity.
-        enforce_connectivity: split labels into 6-connected components and merge those smaller
-            than ``min_size_factor`` times the mean supervoxel size into a neighbour: on the
-            pooled grid after k-means, then (``pixel_connectivity``) on the pixels after the
-            full-resolution step, so every label is one 6-connected region of the clip.
+        enforce_connectivity: split labels into their exact 6-connected components and merge
+            those smaller than ``min_size_factor`` times the mean supervoxel size into a
+            neighbour (:mod:`simcomp.functional.connectivity`): on the pooled grid after
+            k-means, then on the pixels after the full-resolution step, so every label is one
+            6-connected region of the clip of at least that size.
         min_size_factor: as scikit-image's.
         kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps when the
             features are on CUDA and CuPy imports (False: the torch path everywhere).
-        pixel_connectivity: run the connectivity pass on the pixels as well as on the pooled
-            grid. False roughly doubles SLIC's speed and leaves ~1% of the pixels in small
-            islands detached from their supervoxel.
 
     Returns:
         labels long (B, T, H, W). Label values are ids below T * H * W, not a compact range
-        (with connectivity, flat indices of a pixel of the clip, or of a cell of the pooled
-        grid when ``pixel_connectivity`` is False).
+        (with connectivity, the smallest flat index of each supervoxel's pixels).
 
     Raises:
-        ValueError: bad shapes, compactness <= 0, or NaN features (on CUDA, NaN raises a
-            device-side assertion instead, to avoid a host sync).
+        ValueError: bad shapes, compactness <= 0, or NaN / inf features (on CUDA these raise
+            a device-side assertion instead, to avoid a host sync).
 
     Example:
         >>> feats = torch.rand(1, 4, 32, 48, 3)
@@ -238,7 +149,7 @@ def slic_video(
     check_tensor("seeds", seeds, (features.shape[0], None, 3), dtype="float")
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
-    _reject_nan(features)
+    _reject_nonfinite(features)
     b, t, h, w, c = features.shape
     dev = features.device
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
@@ -270,17 +181,15 @@ def slic_video(
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
         min_size = min_size_factor * t * h * w / valid.sum(1).float()
-        low = merge_small_components(connected_components(low), float(s * s), min_size)
+        low = merge_small_components(connected_components(low), min_size, float(s * s))
         k = low[0].numel()
         centres = _means(pooled, coords, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
     labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
-    if enforce_connectivity and pixel_connectivity:
+    if enforce_connectivity:
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
         # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
-        labels = merge_small_components(
-            connected_components(labels, iterations=4), 1.0, min_size, rounds=2
-        )
+        labels = merge_small_components(connected_components(labels), min_size)
     return labels
 
 

@@ -57,9 +57,6 @@ class SuperpixelOcclusion(ClipTransform):
         min_visible: R10's mean visible joints per frame.
         backend: "torch" (batched, any device) or "skimage" (scikit-image's ``slic`` per clip on
             the CPU, the paper's exact occluders).
-        pixel_connectivity: the torch backend's connectivity pass also on the pixels, so every
-            supervoxel is one connected region (False: about twice as fast, ~1% of pixels in
-            islands; see :func:`simcomp.functional.slic.slic_video`).
         p: probability per clip.
 
     Shape:
@@ -76,7 +73,6 @@ class SuperpixelOcclusion(ClipTransform):
         compactness: float = 0.01,
         min_visible: float = 7.0,
         backend: str = "torch",
-        pixel_connectivity: bool = True,
         p: float = 1.0,
         name: str | None = None,
     ) -> None:
@@ -88,7 +84,6 @@ class SuperpixelOcclusion(ClipTransform):
         if backend not in BACKENDS:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         self.compactness, self.min_visible, self.backend = compactness, min_visible, backend
-        self.pixel_connectivity = pixel_connectivity
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
         """Per clip: n_segments, coord_scale, pick_u and the seed grid (seeds, seed_valid, step)."""
@@ -111,9 +106,8 @@ class SuperpixelOcclusion(ClipTransform):
         if self.backend == "skimage":
             return slic_skimage(feats, params["n_segments"].tolist(), self.compactness)
         return slic_video(
-            feats, params["seeds"], params["seed_valid"], params["step"], self.compactness,
-            pixel_connectivity=self.pixel_connectivity,
-        )  # fmt: skip
+            feats, params["seeds"], params["seed_valid"], params["step"], self.compactness
+        )
 
     def apply(self, clip: Clip, params: Params) -> Clip:
         """Label, choose, mask, and discard where R10 says so."""

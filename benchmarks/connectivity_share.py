@@ -1,0 +1,99 @@
+"""How much of ``slic_video``'s time its exact connectivity passes take, on one device.
+
+    python benchmarks/connectivity_share.py --device cpu --batch 1
+    python benchmarks/connectivity_share.py --device cuda --batch 32
+
+Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
+every call of ``connected_components`` and ``merge_small_components`` (pooled and pixel
+passes). On CUDA each timed section is bracketed by synchronisations, so the sum is an upper
+bound of what the passes cost in the stream. Prints one line per measure; ``--json`` writes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+import simcomp.functional.slic as slic_module
+from simcomp.cpu import reuse_freed_memory
+from simcomp.data.synthetic import background_clips
+from simcomp.functional.slic import slic_seeds, slic_video
+from simcomp.transforms.occlusion import slic_features
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--frames", type=int, default=31)
+    ap.add_argument("--size", type=int, nargs=2, default=(240, 320))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        reuse_freed_memory()
+    b, t, size = args.batch, args.frames, tuple(args.size)
+    clip = background_clips(b, t, size, generator=torch.Generator().manual_seed(0), device=device)
+    feats = slic_features(clip.background, clip.camera_shift, torch.full((b,), 5e-4, device=device))
+    seeds, valid, step = slic_seeds((t, *size), [20] * b)
+    spent = {"connected_components": 0.0, "merge_small_components": 0.0}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            _sync(device)
+            start = time.perf_counter()
+            out = fn(*a, **k)
+            _sync(device)
+            spent[name] += time.perf_counter() - start
+            return out
+
+        return wrapper
+
+    def run():
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(args.repeats):
+            slic_video(feats, seeds, valid, step)
+        _sync(device)
+        return (time.perf_counter() - start) / args.repeats
+
+    run()  # warm-up: kernel compiles, allocator
+    untimed = run()
+    originals = slic_module.connected_components, slic_module.merge_small_components
+    slic_module.connected_components = timed("connected_components", originals[0])
+    slic_module.merge_small_components = timed("merge_small_components", originals[1])
+    try:
+        for k in spent:
+            spent[k] = 0.0
+        with_timers = run()
+    finally:
+        slic_module.connected_components, slic_module.merge_small_components = originals
+    parts = {k: v / args.repeats for k, v in spent.items()}
+    result = {
+        "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "batch": b,
+        "clip": [t, *size],
+        "slic_video_s": untimed,
+        "clips_per_s": b / untimed,
+        **{f"{k}_s": v for k, v in parts.items()},
+        "connectivity_share": sum(parts.values()) / with_timers,
+    }
+    for k, v in result.items():
+        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
