@@ -4,9 +4,10 @@
     python benchmarks/connectivity_share.py --device cuda --batch 32
 
 Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
-every call of ``connected_components`` and ``merge_small_components`` (pooled and pixel
-passes). On CUDA each timed section is bracketed by synchronisations, so the sum is an upper
-bound of what the passes cost in the stream. Prints one line per measure; ``--json`` writes them.
+every call of ``connected_and_merged`` (exact components, then the small-piece merge; on the
+pooled grid and on the pixels). On CUDA each timed section is bracketed by synchronisations,
+so the sum is an upper bound of what the passes cost in the stream. Prints one line per
+measure; ``--json`` writes them.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def main(argv=None) -> dict:
         reuse_freed_memory()
     b, t, size = args.batch, args.frames, tuple(args.size)
     clip = background_clips(b, t, size, generator=torch.Generator().manual_seed(0), device=device)
-    feats = slic_features(clip.background, clip.camera_shift, torch.full((b,), 5e-4, device=device))
+    scale = torch.full((b,), 5e-4, device=device)
+    feats = slic_features(clip.background, clip.camera_shift, scale)
     seeds, valid, step = slic_seeds((t, *size), [20] * b)
-    spent = {"connected_components": 0.0, "merge_small_components": 0.0}
+    spent = {"connected_and_merged": 0.0}
 
     def timed(name, fn):
         def wrapper(*a, **k):
@@ -69,15 +71,12 @@ def main(argv=None) -> dict:
 
     run()  # warm-up: kernel compiles, allocator
     untimed = run()
-    originals = slic_module.connected_components, slic_module.merge_small_components
-    slic_module.connected_components = timed("connected_components", originals[0])
-    slic_module.merge_small_components = timed("merge_small_components", originals[1])
+    original = slic_module.connected_and_merged
+    slic_module.connected_and_merged = timed("connected_and_merged", original)
     try:
-        for k in spent:
-            spent[k] = 0.0
         with_timers = run()
     finally:
-        slic_module.connected_components, slic_module.merge_small_components = originals
+        slic_module.connected_and_merged = original
     parts = {k: v / args.repeats for k, v in spent.items()}
     result = {
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),

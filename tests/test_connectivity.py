@@ -98,6 +98,12 @@ def test_components_equal_scipy_on_adversarial_labellings(kind):  # SPEC R8
         assert len(torch.unique(comp[0][batch[0] == 1])) == 1  # one snake, however long
 
 
+def test_components_of_huge_label_values():
+    labels = torch.randint(0, 3, (3, 2, 9, 11), generator=gen(3))
+    spread = torch.tensor([2**40, -(2**35), 7]).view(3, 1, 1, 1)
+    assert torch.equal(connected_components(labels * 2**20 + spread), reference(labels))
+
+
 def test_components_keep_clips_apart_and_accept_empty_batches():
     labels = torch.zeros(3, 2, 4, 4, dtype=torch.long)  # same value everywhere, every clip
     comp = connected_components(labels)

@@ -118,13 +118,14 @@ def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
     return torch.where(count > 0, sums[..., :-1] / count.clamp(min=1), previous)
 
 
-def connected_components(labels: torch.Tensor) -> torch.Tensor:
-    """CUDA twin of :func:`simcomp.functional.connected_components` (union-find, exact).
+def union_find_roots(labels: torch.Tensor) -> torch.Tensor:
+    """Exact 6-connected components by union-find: each voxel's root.
+
+    A root is the flat index (across the batch) of its component's first voxel.
 
     Shape:
-        labels (B, T, H, W) integers -> long (B, T, H, W), components numbered per clip in
-        the raster order of their first voxels. Batches past 2**31 voxels run in chunks of
-        whole clips.
+        labels (B, T, H, W) integers -> long (B, T, H, W). Batches past 2**31 voxels run in
+        chunks of whole clips.
     """
     b, t, h, w = labels.shape
     n = t * h * w
@@ -132,7 +133,10 @@ def connected_components(labels: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"labels: at most 2**31 - 1 voxels per clip, got {n}")
     chunk = max(1, (2**31 - 1) // n)
     if b > chunk:
-        return torch.cat([connected_components(part) for part in labels.split(chunk)])
+        parts = [
+            union_find_roots(part) + i * chunk * n for i, part in enumerate(labels.split(chunk))
+        ]
+        return torch.cat(parts)
     lab = labels.long().contiguous()
     total = b * n
     parent = torch.empty(total, dtype=torch.int32, device=labels.device)
@@ -140,11 +144,25 @@ def connected_components(labels: torch.Tensor) -> torch.Tensor:
     i32, dev, grid = _cupy().int32, labels.device.index, (_blocks(total),)
     _launch("cc_init", grid, (_ptr(lab), _ptr(parent), i32(total), i32(w)), dev,
             module="connectivity")  # fmt: skip
+    for _ in range((w // 32 + 1).bit_length()):
+        _launch("cc_jump", grid, (_ptr(parent), i32(total)), dev, module="connectivity")
     _launch("cc_merge", grid, (_ptr(lab), _ptr(parent), i32(total), i32(t), i32(h), i32(w)), dev,
             module="connectivity")  # fmt: skip
-    _launch("cc_resolve", grid, (_ptr(parent), _cupy().from_dlpack(out), i32(total), i32(n)),
+    _launch("cc_resolve", grid, (_ptr(parent), _cupy().from_dlpack(out), i32(total), i32(total)),
             dev, module="connectivity")  # fmt: skip
-    # Roots are first voxels; number them per clip in raster order.
-    flat = out.view(b, n)
-    rank = (flat == torch.arange(n, device=out.device)).cumsum(1) - 1
-    return rank.gather(1, flat).view(b, t, h, w)
+    return out
+
+
+def region_sizes(regions: torch.Tensor, k: int) -> torch.Tensor:
+    """Voxels per region, (K,) long, of region ids (N,) below K.
+
+    Neighbouring voxels mostly share a region, so each warp groups its threads by region and
+    one thread per group adds the group's count: far fewer atomics on a few hot counters than
+    ``torch.bincount``.
+    """
+    ids = regions.contiguous().view(-1)
+    counts = torch.zeros(k, dtype=torch.int64, device=regions.device)
+    total = ids.numel()
+    args = (_ptr(ids), _cupy().from_dlpack(counts), _cupy().int64(total))
+    _launch("region_sizes", (_blocks(total),), args, regions.device.index, module="connectivity")
+    return counts

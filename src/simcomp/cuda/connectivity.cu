@@ -12,12 +12,25 @@ __device__ inline int find_root(const int* parent, int i)
     return i;
 }
 
+// find_root with path halving: every other node on the path is re-pointed at its grandparent.
+// atomicMin, not a store, so a concurrent union's smaller root is never overwritten.
+__device__ inline int find_halving(int* parent, int i)
+{
+    while (true) {
+        int p = parent[i];
+        if (p == i) return i;
+        int gp = parent[p];
+        if (gp != p) atomicMin(parent + i, gp);
+        i = gp;
+    }
+}
+
 __device__ inline void unite(int* parent, int a, int b)
 {
     bool done = false;
     while (!done) {
-        a = find_root(parent, a);
-        b = find_root(parent, b);
+        a = find_halving(parent, a);
+        b = find_halving(parent, b);
         if (a < b) {
             int old = atomicMin(parent + b, a);
             done = (old == b);
@@ -32,14 +45,29 @@ __device__ inline void unite(int* parent, int a, int b)
     }
 }
 
-// parent[i] = i, or the voxel before it along x when both share a label (a head start that
-// saves most of the unions of the merge pass).
+// parent[i] = the first voxel of its x-run within the warp, found by a ballot of the run
+// starts; a run that began before the warp points at the voxel before the warp. Runs thus
+// become chains of at most W / 32 links, and a few cc_jump steps flatten them.
 extern "C" __global__ void cc_init(const long long* __restrict__ labels, int* __restrict__ parent,
                                    int total, int W)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
+    bool live = i < total;
+    bool starts = !live || i % W == 0 || labels[i - 1] != labels[i];
+    unsigned runs = __ballot_sync(0xffffffffu, starts);
+    if (!live) return;
+    int lane = threadIdx.x & 31;
+    unsigned upto = runs & (0xffffffffu >> (31 - lane));  // run starts at lanes <= this one
+    parent[i] = upto ? i - lane + (31 - __clz(upto)) : i - lane - 1;
+}
+
+// One pointer-jumping step, parent[i] = parent[parent[i]]: after cc_init, log2(W / 32 + 1) of
+// them point every voxel of an x-run at the run's first voxel, so later finds are short.
+extern "C" __global__ void cc_jump(int* parent, int total)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return;
-    parent[i] = (i % W > 0 && labels[i - 1] == labels[i]) ? i - 1 : i;
+    parent[i] = parent[parent[i]];
 }
 
 // Unite each voxel with its same-label neighbours at t - 1 and y - 1 (x - 1 was linked by
@@ -52,8 +80,13 @@ extern "C" __global__ void cc_merge(const long long* __restrict__ labels, int* p
     long long lab = labels[i];
     int plane = H * W;
     int n = i % (T * plane);
-    if ((n / W) % H > 0 && labels[i - W] == lab) unite(parent, i, i - W);
-    if (n >= plane && labels[i - plane] == lab) unite(parent, i, i - plane);
+    // Where the voxel to the left shares this label and so does its own neighbour behind,
+    // that neighbour's union already joined the same two x-runs.
+    bool left = n % W > 0 && labels[i - 1] == lab;
+    if ((n / W) % H > 0 && labels[i - W] == lab && !(left && labels[i - 1 - W] == lab))
+        unite(parent, i, i - W);
+    if (n >= plane && labels[i - plane] == lab && !(left && labels[i - 1 - plane] == lab))
+        unite(parent, i, i - plane);
 }
 
 // Each voxel's component id: its root, as a flat index within its clip.
@@ -64,4 +97,19 @@ extern "C" __global__ void cc_resolve(const int* parent, long long* __restrict__
     if (i >= total) return;
     int root = find_root(parent, i);
     out[i] = (long long)(root % N);
+}
+
+// Voxels per region: threads of a warp holding the same region add their count once.
+extern "C" __global__ void region_sizes(const long long* __restrict__ regions,
+                                        unsigned long long* __restrict__ counts,
+                                        long long total)
+{
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    bool live = i < total;
+    unsigned active = __ballot_sync(0xffffffffu, live);
+    if (!live) return;
+    long long r = regions[i];
+    unsigned same = __match_any_sync(active, r);
+    int lane = threadIdx.x & 31;
+    if (lane == __ffs(same) - 1) atomicAdd(counts + r, (unsigned long long)__popc(same));
 }

@@ -48,11 +48,44 @@ def connected_components(labels: torch.Tensor) -> torch.Tensor:
     check_tensor("labels", labels, ("B", "T", "H", "W"), dtype="int")
     if labels.numel() == 0:
         return torch.zeros(labels.shape, dtype=torch.long, device=labels.device)
+    regions, per_clip = _regions(labels)
+    start = per_clip.cumsum(0) - per_clip
+    return regions - start.view(-1, 1, 1, 1)
+
+
+def connected_and_merged(
+    labels: torch.Tensor, min_size: torch.Tensor, weight: float = 1.0
+) -> torch.Tensor:
+    """``merge_small_components(connected_components(labels), ...)`` without renumbering twice.
+
+    Shape:
+        labels (B, T, H, W) integers, min_size (B,) -> long (B, T, H, W).
+    """
+    check_tensor("labels", labels, ("B", "T", "H", "W"), dtype="int")
+    check_tensor("min_size", min_size, (labels.shape[0],), dtype="float")
+    if labels.numel() == 0:
+        return torch.zeros(labels.shape, dtype=torch.long, device=labels.device)
+    return _merge_regions(*_regions(labels), min_size, weight)
+
+
+def _regions(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Components numbered across the batch in raster order, and how many each clip has.
+
+    Returns:
+        regions long (B, T, H, W) (clip i's ids follow clip i - 1's), per_clip long (B,).
+    """
+    b, n = labels.shape[0], labels[0].numel()
     if labels.is_cuda and cuda_kernels.available(labels):
-        return cuda_kernels.connected_components(labels)
-    if labels.is_cuda:
-        _warn_host_copy()
-    return _components_cpu(labels.cpu()).to(labels.device)
+        roots = cuda_kernels.union_find_roots(labels).view(-1)  # global first-voxel indices
+        rank = (roots == torch.arange(len(roots), device=labels.device)).cumsum(0) - 1
+        regions = rank[roots].view(labels.shape)
+    else:
+        if labels.is_cuda:
+            _warn_host_copy()
+        regions = _components_cpu(labels.cpu()).to(labels.device)
+    firsts = regions.view(b, n)[:, 0]
+    total = regions.view(b, n)[-1].amax().view(1) + 1  # the last clip holds the largest id
+    return regions, torch.diff(firsts, append=total)
 
 
 def _warn_host_copy() -> None:
@@ -65,26 +98,25 @@ def _warn_host_copy() -> None:
 
 
 def _components_cpu(labels: torch.Tensor) -> torch.Tensor:
-    """cc3d on the batch as one volume (B*T, H, W).
+    """cc3d on the batch as one volume (B*T, H, W): ids across the batch, from 0.
 
     cc3d numbers components from 1 in the raster order of their first voxels (checked by the
-    tests against scipy), so a clip's ids start at the id of its own first voxel.
+    tests against scipy), so clip i's ids follow clip i - 1's.
     """
     import cc3d
 
     b, t, h, w = labels.shape
-    n = t * h * w
     lab = labels.reshape(b, -1)
-    lab = lab - lab.amin(1, keepdim=True)  # >= 0 per clip
-    span = int(lab.max()) + 1
+    low, high = lab.aminmax(dim=1)
+    span = int((high - low).max()) + 1
     # Offsetting clip i's values by i * span keeps regions inside their clip; +1 as cc3d
     # treats 0 as background.
-    offset = torch.arange(b, dtype=torch.int64).view(b, 1) * span + 1
-    vol = (lab + offset).numpy().reshape(b * t, h, w)
-    vol = vol.astype(np.uint32) if b * span < 2**32 else vol.astype(np.uint64)
-    comp = torch.from_numpy(cc3d.connected_components(vol, connectivity=6).astype(np.int64))
-    comp = comp.view(b, n)
-    return (comp - comp[:, :1]).view(b, t, h, w)
+    offset = torch.arange(b) * span + 1 - low
+    small = b * span < 2**31
+    lab = lab.to(torch.int32) if small and lab.dtype != torch.int32 else lab
+    vol = (lab + offset.to(lab.dtype).view(b, 1)).numpy().reshape(b * t, h, w)
+    comp = np.subtract(cc3d.connected_components(vol, connectivity=6), 1, dtype=np.int64)
+    return torch.from_numpy(comp).view(b, t, h, w)
 
 
 def merge_small_components(
@@ -118,31 +150,50 @@ def merge_small_components(
     check_tensor("comp", comp, ("B", "T", "H", "W"), dtype="int")
     check_tensor("min_size", min_size, (comp.shape[0],), dtype="float")
     b = comp.shape[0]
-    n = comp[0].numel()
     if comp.numel() == 0:
         return comp.long()
-    dev = comp.device
-    per_clip = comp.reshape(b, n).long().amax(1) + 1  # regions per clip
+    per_clip = comp.reshape(b, -1).long().amax(1) + 1  # regions per clip
     start = per_clip.cumsum(0) - per_clip  # the first global region of each clip
+    return _merge_regions(comp.long() + start.view(b, 1, 1, 1), per_clip, min_size, weight)
+
+
+def _merge_regions(
+    regions: torch.Tensor, per_clip: torch.Tensor, min_size: torch.Tensor, weight: float
+) -> torch.Tensor:
+    """The merge on regions numbered across the batch (see :func:`_regions`)."""
+    dev = regions.device
+    b = regions.shape[0]
     k = int(per_clip.sum())
-    compact = comp.long() + start.view(b, 1, 1, 1)  # global region ids, (B, T, H, W)
-    size = torch.bincount(compact.view(-1), minlength=k)
+    start = per_clip.cumsum(0) - per_clip
+    size = _region_sizes(regions.view(-1), k)
     clip_of = torch.repeat_interleave(torch.arange(b, device=dev), per_clip, output_size=k)
     limit = min_size.to(dev).float()[clip_of] / weight  # per region, in voxels
     small = size < limit
     # Regions only grow, so a pair of regions that are both large never takes part.
-    group = _merge_on_graph(size, limit, _adjacent_pairs(compact, k, small))
+    group = _merge_on_graph(size, limit, _adjacent_pairs(regions, k, small))
     # Renumber the surviving groups per clip, in raster order (a group's first region is its
     # smallest id, and ids already follow raster order).
     survivor = group == torch.arange(k, device=dev)
     rank = survivor.cumsum(0) - 1
     before = rank[start]  # survivors in earlier clips: a clip's region 0 always survives
     new = rank[group] - before[clip_of]
-    return new[compact]
+    return new[regions]
+
+
+def _region_sizes(regions: torch.Tensor, k: int) -> torch.Tensor:
+    """Voxels per region (K,): on CUDA a kernel whose warps add each region once."""
+    if regions.is_cuda and cuda_kernels.available(regions):
+        return cuda_kernels.region_sizes(regions, k)
+    return torch.bincount(regions, minlength=k)
 
 
 def _adjacent_pairs(compact: torch.Tensor, k: int, wanted: torch.Tensor) -> torch.Tensor:
-    """Unique pairs (a, b), a < b, of regions that touch across a face, one of them ``wanted``.
+    """Unique pairs (a, b), a <= b, of regions that touch across a face, one of them ``wanted``.
+
+    Only the voxels of wanted regions (small pieces: a few percent of the clip) are visited:
+    each looks at its six face neighbours by index arithmetic. Where there is no other region
+    (the clip's edge, the same region) the pair is (k, k), a self-pair of a region that does
+    not exist, which the merge ignores; this keeps the shapes free of data-dependent masks.
 
     Args:
         compact: (B, T, H, W) global region ids below ``k``.
@@ -152,18 +203,20 @@ def _adjacent_pairs(compact: torch.Tensor, k: int, wanted: torch.Tensor) -> torc
     Returns:
         (E, 2) long.
     """
-    small_ids = compact.to(torch.int32) if k < 2**31 else compact
+    _, t, h, w = compact.shape
+    flat = compact.reshape(-1)
+    at = wanted[flat].nonzero().view(-1)  # voxels of wanted regions
+    mine = flat[at]
+    coords = (at % w, at // w % h, at // (w * h) % t)
+    span = k + 1
     keys = []
-    for d in (1, 2, 3):
-        lo = small_ids.narrow(d, 0, compact.shape[d] - 1)
-        hi = small_ids.narrow(d, 1, compact.shape[d] - 1)
-        ne = lo != hi
-        a, c = lo[ne].long(), hi[ne].long()
-        use = wanted[a] | wanted[c]
-        a, c = a[use], c[use]
-        keys.append(torch.minimum(a, c) * k + torch.maximum(a, c))
+    for coord, extent, stride in zip(coords, (w, h, t), (1, w, w * h), strict=True):
+        for sign, inside in ((-1, coord > 0), (1, coord < extent - 1)):
+            other = flat[(at + sign * stride).clamp(0, len(flat) - 1)]
+            pair = torch.minimum(mine, other) * span + torch.maximum(mine, other)
+            keys.append(torch.where(inside & (other != mine), pair, k * span + k))
     keys = torch.unique(torch.cat(keys))
-    return torch.stack((keys // k, keys % k), 1)
+    return torch.stack((keys // span, keys % span), 1)
 
 
 def _merge_on_graph(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
@@ -172,37 +225,39 @@ def _merge_on_graph(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor
     Args:
         size: (K,) voxels per region (regions in the order of their smallest index).
         limit: (K,) the smallest kept size of each region's clip, in voxels.
-        edges: (E, 2) adjacent region pairs.
+        edges: (E, 2) adjacent region pairs; pairs of one region, or naming region K, are
+            ignored.
 
     Returns:
         (K,) each region's group, named by the group's first region.
     """
     k = len(size)
-    idx = torch.arange(k, device=size.device)
+    dev = size.device
+    # One spare region K (size 0: never small, never anyone's choice) for the ignored pairs.
+    size = torch.cat((size, size.new_zeros(1)))
+    limit = torch.cat((limit, limit.new_zeros(1)))
+    idx = torch.arange(k + 1, device=dev)
     group = idx.clone()  # region -> its current group (a region index)
     a, c = edges[:, 0], edges[:, 1]
+    jumps = max(1, (k + 1).bit_length())  # pointer jumping: enough for any tree depth
     while True:
-        key = size * k + idx  # a total order: size, then index; 0 for regions merged away
+        key = size * (k + 1) + idx  # a total order: size, then index
+        other = a != c
         best = torch.full_like(idx, -1)
-        best.scatter_reduce_(0, a, key[c], "amax")
-        best.scatter_reduce_(0, c, key[a], "amax")
+        best.scatter_reduce_(0, a, torch.where(other, key[c], -1), "amax")
+        best.scatter_reduce_(0, c, torch.where(other, key[a], -1), "amax")
         point = (size < limit) & (size > 0) & (best >= 0)
-        if not bool(point.any()):
-            return group
-        target = torch.where(point, best % k, idx)
+        if not bool(point.any()):  # the one host sync of a round
+            return group[:k]
+        target = torch.where(point, best % (k + 1), idx)
         # Of two small regions that pick each other, the larger (by key) stays the root.
         mutual = (target[target] == idx) & point & (key > key[target])
         target = torch.where(mutual, idx, target)
-        while True:  # resolve the forest (depth is small; each pass halves it)
-            deeper = target[target]
-            if torch.equal(deeper, target):
-                break
-            target = deeper
+        for _ in range(jumps):
+            target = target[target]
         # Name each tree by its first region, so ids stay canonical.
-        first = torch.full_like(idx, k).scatter_reduce_(0, target, idx, "amin")
+        first = torch.full_like(idx, k + 1).scatter_reduce_(0, target, idx, "amin")
         root = first[target]
         size = torch.zeros_like(size).scatter_add_(0, root, size)
         group = root[group]
         a, c = root[a], root[c]
-        keep = a != c
-        a, c = a[keep], c[keep]

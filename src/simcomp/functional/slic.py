@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 from .._device import upload
-from .connectivity import connected_components, merge_small_components
+from .connectivity import connected_and_merged
 
 
 def slic_seeds(
@@ -181,7 +181,7 @@ def slic_video(
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
         min_size = min_size_factor * t * h * w / valid.sum(1).float()
-        low = merge_small_components(connected_components(low), min_size, float(s * s))
+        low = connected_and_merged(low, min_size, float(s * s))
         k = low[0].numel()
         centres = _means(pooled, coords, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
     labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
@@ -189,7 +189,7 @@ def slic_video(
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
         # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
-        labels = merge_small_components(connected_components(labels), min_size)
+        labels = connected_and_merged(labels, min_size)
     return labels
 
 
