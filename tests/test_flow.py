@@ -86,3 +86,22 @@ def test_auto_picks_by_device(device):
     auto = Auto(lambda x: calls.append("cpu") or x, lambda x: calls.append("device") or x)
     auto(torch.zeros(1, device=device))
     assert calls == ["cpu" if device.type == "cpu" else "device"]
+
+
+@pytest.mark.parametrize(
+    "pan, dis_ok", [((33, 0), True), ((40, -12), True), ((-40, 25), False), ((2, 1), True)]
+)
+def test_large_pans_on_a_real_photo(device, pan, dis_ok):  # SPEC R1: beyond half a tile too
+    from skimage import data
+
+    photo = torch.from_numpy(data.astronaut()).permute(2, 0, 1).float() / 255  # 512 x 512
+    dx, dy = pan
+    x0, y0 = 256 - 160 - 2 * dx, 256 - 120 - 2 * dy
+    # The window moves by (dx, dy) per frame, so the content moves by (-dx, -dy).
+    windows = [photo[:, y0 + k * dy :, x0 + k * dx :][:, :240, :320] for k in range(5)]
+    frames = torch.stack(windows)[None].to(device)
+    motion = PhaseCorrelation()(frames)
+    truth = torch.tensor([-dx, -dy], dtype=torch.float32).expand(1, 4, 2)
+    torch.testing.assert_close(motion.cpu(), truth, atol=0.25, rtol=0)
+    if dis_ok:  # the CPU path agrees where it can (DIS loses a 40 + 25 px pan)
+        torch.testing.assert_close(OpenCVFlowMedian("dis")(frames.cpu()), truth, atol=0.5, rtol=0)

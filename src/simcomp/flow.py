@@ -59,7 +59,10 @@ def _check_frames(frames: torch.Tensor) -> torch.Tensor:
 class PhaseCorrelation:
     """Batched camera motion by phase correlation of consecutive frames, on the frames' device.
 
-    The frame is cut into overlapping tiles; each tile's translation comes from the peak of
+    Coarse to fine: first the whole frame's phase correlation at ``1 / coarse`` resolution
+    gives the motion to a few pixels, for pans up to half the frame (at 240 x 320, 120 px per
+    frame vertically, 160 horizontally). The second frame, shifted back by that estimate, is
+    then cut into overlapping tiles; each tile's residual translation comes from the peak of
     its phase correlation (refined to sub-pixel by a parabola through the peak's neighbours),
     and the per-frame motion is the median over tiles, as R1 takes the median of the flow, so
     independently moving objects covering a minority of the frame (up to ~20%) do not move it.
@@ -67,13 +70,15 @@ class PhaseCorrelation:
     gradients then polish it.
 
     Args:
-        tile: tile side in pixels (motions up to tile/2 per frame are found).
+        tile: tile side in pixels (residuals up to tile/2 per frame are found).
+        coarse: downsampling of the coarse whole-frame stage (1 skips it: then motions only
+            up to tile/2 are found).
         refine: Gauss-Newton refinement steps after the phase-correlation estimate.
         border: pixels ignored at each border in the refinement.
     """
 
-    def __init__(self, tile: int = 64, refine: int = 3, border: int = 12) -> None:
-        self.tile = tile
+    def __init__(self, tile: int = 64, refine: int = 3, border: int = 12, coarse: int = 4) -> None:
+        self.tile, self.coarse = tile, coarse
         self.refine = refine
         self.border = border
 
@@ -90,10 +95,23 @@ class PhaseCorrelation:
             # on CUDA (1920 launches at batch 32), which dominated the whole preset there.
             return x.unfold(2, size, step).unfold(3, size, step).reshape(n, t, -1, size, size)
 
-        motion = self._phase(tiles(a), tiles(b)).median(2).values
+        start = self._coarse_motion(a, b)  # integer pixels, (B, T-1, 2)
+        shifted = _shift(b, start)
+        motion = start + self._phase(tiles(a), tiles(shifted)).median(2).values
         for _ in range(self.refine):
             motion = motion + self._gauss_newton(a, b, motion)
         return motion
+
+    def _coarse_motion(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Whole-frame phase correlation at reduced resolution, rounded to whole pixels."""
+        f = max(1, min(self.coarse, min(a.shape[-2:]) // 16))
+        if f == 1 and self.coarse > 1 and min(a.shape[-2:]) < 32:
+            return torch.zeros(*a.shape[:2], 2, device=a.device, dtype=a.dtype)
+        if f > 1:
+            n, t, h, w = a.shape
+            a = torch.nn.functional.avg_pool2d(a.reshape(n * t, 1, h, w), f).view(n, t, h // f, -1)
+            b = torch.nn.functional.avg_pool2d(b.reshape(n * t, 1, h, w), f).view(n, t, h // f, -1)
+        return (self._phase(a, b) * f).round()
 
     @staticmethod
     def _phase(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -157,6 +175,16 @@ class PhaseCorrelation:
         det = (sxx * syy - sxy * sxy).clamp(min=1e-9)
         d = torch.stack(((syy * bx - sxy * by) / det, (sxx * by - sxy * bx) / det), -1)
         return d.clamp(-1, 1)
+
+
+def _shift(x: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
+    """x (B, T, H, W) read at p + motion (whole pixels, (B, T, 2)), edges replicated."""
+    n, t, h, w = x.shape
+    dx, dy = motion.long().unbind(-1)
+    rows = (torch.arange(h, device=x.device) + dy[..., None]).clamp(0, h - 1)  # (B, T, H)
+    cols = (torch.arange(w, device=x.device) + dx[..., None]).clamp(0, w - 1)  # (B, T, W)
+    x = x.gather(2, rows[..., None].expand(n, t, h, w))
+    return x.gather(3, cols[..., None, :].expand(n, t, h, w))
 
 
 class OpenCVFlowMedian:
