@@ -178,7 +178,7 @@ class PhaseCorrelation:
 
 
 def _shift(x: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
-    """x (B, T, H, W) read at p + motion (whole pixels, (B, T, 2)), edges replicated."""
+    """Frames x (B, T, H, W) read at p + motion (whole pixels, (B, T, 2)), edges replicated."""
     n, t, h, w = x.shape
     dx, dy = motion.long().unbind(-1)
     rows = (torch.arange(h, device=x.device) + dy[..., None]).clamp(0, h - 1)  # (B, T, H)
