@@ -47,6 +47,9 @@ def main(argv=None):
     ap.add_argument("--data-root", default=None, help="a 3DPW folder; default: the built-in set")
     ap.add_argument("--builtin-root", default="runs/builtin_3dpw")
     ap.add_argument("--split", default="test")
+    ap.add_argument(
+        "--skip-bad", action="store_true", help="skip unreadable sequence files with a warning"
+    )
     ap.add_argument("--out", default=None, help="JSON results (default: next to the checkpoint)")
     ap.add_argument("--device", default="auto")
     for f in Protocol.__dataclass_fields__.values():
@@ -69,7 +72,7 @@ def main(argv=None):
     model = build_model(cfg).to(device).eval()
     model.load_state_dict(state["model"])
     root = Path(args.data_root) if args.data_root else write_builtin_3dpw(args.builtin_root)
-    tracks = load_split(root, args.split)
+    tracks = load_split(root, args.split, skip_bad=args.skip_bad)
     print(f"protocol: {proto.describe()}; data: {root} ({len(tracks)} tracks); "
           f"joints: SMPL kinematic, LSP-14 order")  # fmt: skip
     mean = mean_pose()

@@ -237,3 +237,27 @@ def test_3dpw_sequence_name_cannot_escape_the_image_root(tmp_path, name):
     path.write_bytes(_py2_pickle(pickle.loads(path.read_bytes(), encoding="latin1"), name))
     with pytest.raises(ValueError, match=r"courtyard.pkl: field 'sequence' must be a plain folder"):
         tracks_of(path, tmp_path / "imageFiles")
+
+
+def test_surreal_skip_bad_reads_the_next_clip_with_a_warning(tmp_path):
+    good, *_ = _write_surreal_clip(tmp_path / "run0", name="01_01_c0001")
+    bad, *_ = _write_surreal_clip(tmp_path / "run0", name="01_01_c0002")
+    depth = bad.with_name(bad.name + "_depth.mat")
+    depth.write_bytes(depth.read_bytes()[:100])
+    strict = SurrealClips(tmp_path, num_frames=3)
+    with pytest.raises(ValueError, match=r"c0002_depth.mat: cannot read"):
+        strict[1]
+    lenient = SurrealClips(tmp_path, num_frames=3, skip_bad=True)
+    with pytest.warns(UserWarning, match=r"c0002: skipped"):
+        clip = lenient[1]
+    assert clip.num_frames == 3
+
+
+def test_3dpw_skip_bad_sequence_files(tmp_path):
+    path, *_ = _write_3dpw(tmp_path)
+    (path.parent / "broken.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(ValueError, match=r"broken.pkl: cannot read"):
+        load_split(tmp_path, "test")
+    with pytest.warns(UserWarning, match=r"broken.pkl: skipped"):
+        (track,) = load_split(tmp_path, "test", skip_bad=True)
+    assert track.sequence == "courtyard_café_00"

@@ -54,6 +54,21 @@ def test_optimisation_steps_lower_the_loss():  # SPEC R28
     assert set(parts) == {"current_3d", "current_2d", "next_3d", "next_2d"}
 
 
+def test_the_loss_skips_clips_marked_invalid():  # a person never in frame teaches nothing
+    cfg = Config(**TINY)
+    torch.manual_seed(0)
+    model = MotionHMR(len(input_channels(cfg.inputs)), cfg.arch, hidden=cfg.hidden).eval()
+    clip = _batch(cfg)
+    with torch.no_grad():
+        pred = model(clip.inputs)
+        first = {h: {k: v[:1] for k, v in pred[h].items()} for h in ("current", "next")}
+        alone, _ = motion_hmr_loss(first, clip[0], cfg.crop_size)
+        flagged = clip.replace(valid=torch.tensor([True, False]))
+        both, _ = motion_hmr_loss(pred, flagged, cfg.crop_size)
+    assert alone > 0
+    torch.testing.assert_close(both, alone)
+
+
 def test_pairs_to_frames_selection():  # SPEC R27, SPEC R21
     b, p = 2, 30
     current = torch.arange(p).float().view(1, p, 1).expand(b, p, 1)

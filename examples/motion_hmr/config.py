@@ -31,6 +31,7 @@ class Config:
     dann_target: str | None = None  # folder of real videos: the target domain for DANN
     surreal: str | None = None  # SURREAL root; None: built-in procedural people
     backgrounds: str | None = None  # folder of background videos; None: built-in photos
+    skip_bad: bool = False  # skip unreadable SURREAL clips with a warning (videos always are)
     w2d: float = 1.0
     w3d: float = 1.0
     seed: int = 0

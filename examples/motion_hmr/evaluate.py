@@ -55,7 +55,7 @@ def windows(n: int, length: int) -> list[int]:
 def track_inputs(track: Track, frames: np.ndarray, cfg: Config, proto: Protocol) -> Clip:
     """A Clip (B = 1) of a window: frames, detections as 24-joint keypoints, R13 occlusion."""
     t = len(frames)
-    joints = np.full((t, 24, 2), np.nan)
+    joints = np.full((t, 24, 2), -1.0)  # missing: invisible, finite, outside the frame
     visible = np.zeros((t, 24), bool)
     seen = track.confidence > proto.confidence  # (T, 14)
     for k, smpl in enumerate(SMPL_TO_LSP14):

@@ -28,19 +28,28 @@ def targets(clip: Clip, crop_size: int) -> dict[str, torch.Tensor]:
 def motion_hmr_loss(
     predictions: dict, clip: Clip, crop_size: int, w3d: float = 1.0, w2d: float = 1.0
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Loss and its parts for both heads of every pair."""
+    """Loss and its parts for both heads of every pair.
+
+    Clips with ``valid`` False (their person never in frame: nothing to see in the crops)
+    add nothing.
+    """
     t = targets(clip, crop_size)
     lsp = list(SMPL_TO_LSP14)
     total, parts = 0.0, {}
+    b = clip.batch_size
+    valid = torch.ones(b, device=clip.device) if clip.valid is None else clip.valid.float()
     for head in ("current", "next"):
         pred = predictions[head]
         joints = pred["joints"].float()
         p3 = joints[..., lsp, :]
         g3 = t[f"{head}_3d"][..., lsp, :]
-        loss3d = (procrustes_align(p3, g3) - g3).norm(dim=-1).mean()
+        err3d = (procrustes_align(p3, g3) - g3).norm(dim=-1)  # (B, P, 14)
+        weight = valid.view(b, 1, 1).expand_as(err3d)
+        loss3d = (err3d * weight).sum() / weight.sum().clamp(min=1)
         proj = weak_perspective(joints, pred["cam"].float())
         # visible joints whose target lies near the crop (a joint far outside it says little)
         vis = (t[f"{head}_visible"] & (t[f"{head}_2d"].abs() <= 1.5).all(-1)).float()
+        vis = vis * valid.view(b, 1, 1)
         err2d = (proj - t[f"{head}_2d"]).abs().sum(-1)
         loss2d = (err2d * vis).sum() / vis.sum().clamp(min=1)
         total = total + w3d * loss3d + w2d * loss2d

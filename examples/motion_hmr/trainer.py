@@ -70,7 +70,8 @@ class ClipSource:
                     "--surreal and --backgrounds go together (or neither: built-in data)"
                 )
             pairs = PairedClips(
-                SurrealClips(cfg.surreal, cfg.num_frames, seed=cfg.seed + rank),
+                SurrealClips(cfg.surreal, cfg.num_frames, seed=cfg.seed + rank,
+                             skip_bad=cfg.skip_bad),  # fmt: skip
                 VideoFolder(cfg.backgrounds, cfg.num_frames, cfg.image_size, cfg.seed + rank),
                 length=10**9, seed=cfg.seed + 7919 * rank,
             )  # fmt: skip

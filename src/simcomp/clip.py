@@ -36,6 +36,7 @@ FIELDS: dict[str, tuple[tuple, str]] = {
     "inputs": (("B", "P", None, "S", "S"), "float"),
     "focal": (("B", 2), "float"),
     "principal_point": (("B", 2), "float"),
+    "valid": (("B",), "bool"),
 }
 
 
@@ -58,6 +59,8 @@ class Clip:
     - crop_joints_2d ``(B, T, J, 2)``: joints_2d in the pixels of their frame's crop (boxes)
     - inputs ``(B, P, C, S, S)``: the network input of each of the P = T - 1 paired boxes
       (R21-R24; channel order in :func:`simcomp.transforms.input_channels`)
+    - valid bool ``(B,)``: False for a clip that cannot train (its person never in frame);
+      set by :class:`~simcomp.transforms.PersonCrop`, None until then
     - params: ``{transform name: {param: tensor with leading B}}``, what each transform drew
 
     Raises:
@@ -93,6 +96,7 @@ class Clip:
     inputs: torch.Tensor | None = None
     focal: torch.Tensor | None = None
     principal_point: torch.Tensor | None = None
+    valid: torch.Tensor | None = None
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -132,9 +136,9 @@ class Clip:
         return self._sizes["B"]
 
     @property
-    def num_frames(self) -> int:
-        """T, the number of frames per clip."""
-        return self._sizes["T"]
+    def num_frames(self) -> int | None:
+        """T, the number of frames per clip, or None when no per-frame field is set."""
+        return self._sizes.get("T")
 
     @property
     def image_size(self) -> tuple[int, int] | None:
@@ -182,7 +186,12 @@ class Clip:
     def __getitem__(self, index: int | slice | torch.Tensor | Sequence[int]) -> Clip:
         """Index or slice along the batch; an int keeps the batch dimension (size 1)."""
         if isinstance(index, int):
-            index = slice(index, index + 1 if index != -1 else None)
+            if not -self.batch_size <= index < self.batch_size:
+                raise IndexError(
+                    f"index: {index} is out of range for a batch of {self.batch_size} clips"
+                )
+            index = index % self.batch_size
+            index = slice(index, index + 1)
         fields = {n: v[index] for n, v in self.items()}
         return dataclasses.replace(
             self, **fields, params=_map_params(self.params, lambda t: t[index])

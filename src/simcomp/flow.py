@@ -392,3 +392,39 @@ def auto_camera_motion() -> Auto:
 def auto_dense_flow() -> Auto:
     """Dense flow: OpenCV DIS on the CPU, batched Lucas-Kanade on the GPU."""
     return Auto(OpenCVDenseFlow(), LucasKanade())
+
+
+CAMERA_ESTIMATORS = {"auto": auto_camera_motion, "dis": lambda: OpenCVFlowMedian("dis"),
+                     "phase": PhaseCorrelation}  # fmt: skip
+DENSE_ESTIMATORS = {"auto": auto_dense_flow, "dis": OpenCVDenseFlow, "lucas-kanade": LucasKanade}
+#: The smallest frame side the flow estimators take (OpenCV's DIS refuses smaller).
+MIN_FLOW_SIZE = 16
+
+
+def _resolve(name: str, spec, table: dict, allow_none: bool):
+    if spec is None and allow_none:
+        return None
+    if isinstance(spec, str):
+        if spec not in table:
+            raise ValueError(
+                f"{name}: expected one of {sorted(table)} or an estimator, got {spec!r}"
+            )
+        return table[spec]()
+    if not callable(spec):
+        raise TypeError(
+            f"{name}: expected a name {sorted(table)} or a callable estimator, "
+            f"got {type(spec).__name__}"
+        )
+    return spec
+
+
+def camera_motion_estimator(
+    spec: CameraMotionEstimator | str | None,
+) -> CameraMotionEstimator | None:
+    """An estimator from a name ("auto", "dis", "phase"), a callable, or None (no estimate)."""
+    return _resolve("estimator", spec, CAMERA_ESTIMATORS, allow_none=True)
+
+
+def dense_flow_estimator(spec: DenseFlowEstimator | str) -> DenseFlowEstimator:
+    """An estimator from a name ("auto", "dis", "lucas-kanade") or a callable."""
+    return _resolve("flow", spec, DENSE_ESTIMATORS, allow_none=False)

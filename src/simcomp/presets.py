@@ -35,11 +35,12 @@ def doersch2019(
         tracking: move the person with the camera (Table 2's "no tracking" is False).
         static_background: one background frame repeated (Table 2; overrides ``tracking``).
         inputs: Table 1's input switches, any of "rgb", "flow", "keypoints".
-        estimator: camera-motion estimator; None uses the clip's own ``camera_shift``; "auto"
-            is OpenCV DIS on CPU tensors and phase correlation on the GPU
-            (:func:`simcomp.flow.auto_camera_motion`).
-        flow: dense flow estimator for the crops; "auto" is OpenCV DIS on the CPU and batched
-            Lucas-Kanade on the GPU (:func:`simcomp.flow.auto_dense_flow`).
+        estimator: camera-motion estimator, or its name: "auto" (OpenCV DIS on CPU tensors and
+            phase correlation on the GPU, :func:`simcomp.flow.auto_camera_motion`), "dis",
+            "phase"; None uses the clip's own ``camera_shift``.
+        flow: dense flow estimator for the crops, or its name: "auto" (OpenCV DIS on the CPU
+            and batched Lucas-Kanade on the GPU, :func:`simcomp.flow.auto_dense_flow`), "dis",
+            "lucas-kanade".
         slic_backend: "torch" or "skimage" (the paper's exact occluders, CPU).
         total_occlusion_p: probability per clip of a total occlusion (the paper: "some").
         crop_size: side of the person crops (224; smaller for quick CPU runs).

@@ -7,6 +7,7 @@ run code: only load 3DPW files from a source you trust.
 from __future__ import annotations
 
 import pickle
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,12 +117,27 @@ def tracks_of(path: str | Path, image_root: str | Path | None = None) -> list[Tr
     return out
 
 
-def load_split(root: str | Path, split: str = "test") -> list[Track]:
-    """All tracks of a split of a 3DPW folder (``sequenceFiles/<split>/*.pkl``)."""
+def load_split(root: str | Path, split: str = "test", skip_bad: bool = False) -> list[Track]:
+    """All tracks of a split of a 3DPW folder (``sequenceFiles/<split>/*.pkl``).
+
+    Args:
+        root: the 3DPW folder.
+        split: "train", "validation" or "test".
+        skip_bad: a sequence file that cannot be read is skipped with a warning naming it;
+            False raises its error (which names it too).
+    """
     if split not in SPLITS:
         raise ValueError(f"split: expected one of {SPLITS}, got {split!r}")
     root = Path(root)
     files = sorted((root / "sequenceFiles" / split).glob("*.pkl"))
     if not files:
         raise FileNotFoundError(f"{root}/sequenceFiles/{split}: no .pkl files (is this 3DPW?)")
-    return [t for f in files for t in tracks_of(f, root / "imageFiles")]
+    tracks = []
+    for f in files:
+        try:
+            tracks += tracks_of(f, root / "imageFiles")
+        except (ValueError, KeyError) as err:
+            if not skip_bad:
+                raise
+            warnings.warn(f"{f}: skipped ({err})", stacklevel=2)
+    return tracks

@@ -17,6 +17,7 @@ and :func:`left_right_agreement` settles the question on a clip from its segment
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -175,20 +176,40 @@ class SurrealClips(torch.utils.data.Dataset):
         num_frames: T.
         seed: base seed of the window draws.
         swap_left_right: swap SURREAL's left/right joint labels (see the module docstring).
+        skip_bad: a clip whose files cannot be read (or are too short) is skipped with a
+            warning naming it, and the next clip is read instead; False raises the error.
     """
 
     def __init__(
-        self, root: str | Path, num_frames: int = 31, seed: int = 0, swap_left_right: bool = False
+        self,
+        root: str | Path,
+        num_frames: int = 31,
+        seed: int = 0,
+        swap_left_right: bool = False,
+        skip_bad: bool = False,
     ):
+        self.root = root
         self.stems = find_clips(root)
         if not self.stems:
             raise FileNotFoundError(f"root: no complete SURREAL clip (.mp4 + 3 .mat) under {root}")
         self.num_frames, self.seed, self.swap = num_frames, seed, swap_left_right
+        self.skip_bad = skip_bad
 
     def __len__(self) -> int:
         return len(self.stems)
 
     def __getitem__(self, index: int) -> Clip:
+        for attempt in range(len(self.stems)):
+            i = (index + attempt) % len(self.stems)
+            try:
+                return self._read(i)
+            except (ValueError, KeyError, FileNotFoundError) as err:
+                if not self.skip_bad:
+                    raise
+                warnings.warn(f"{self.stems[i]}: skipped ({err})", stacklevel=2)
+        raise ValueError(f"{self.root}: no SURREAL clip could be read (see the warnings)")
+
+    def _read(self, index: int) -> Clip:
         stem = self.stems[index]
         total = read_info(stem.with_name(stem.name + "_info.mat"), self.swap)["joints_2d"].shape[0]
         if total < self.num_frames:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .._checks import check_range
+from .._contract import check_clip, mark_checked
 from .._device import upload
 from ..clip import Clip
 
@@ -63,6 +64,10 @@ class ClipTransform(nn.Module):
 
     #: Clip fields this transform needs; checked before drawing.
     requires: tuple[str, ...] = ()
+    #: Whether the transform names joints by their SMPL-24 index (then J must be 24).
+    joints_smpl24: bool = False
+    #: The smallest image side the transform works on.
+    min_image_size: int = 0
 
     def __init__(self, p: float = 1.0, name: str | None = None) -> None:
         super().__init__()
@@ -103,6 +108,7 @@ class ClipTransform(nn.Module):
         if not isinstance(clip, Clip):
             raise TypeError(f"clip: expected a simcomp.Clip, got {type(clip).__name__}")
         clip.require(*self.requires, by=type(self).__name__)
+        check_clip(clip, type(self).__name__, self.joints_smpl24, self.min_image_size)
         if params is None:
             params = self.draw(clip, generator)
         # Host-to-device without a stream sync: the draws are fresh CPU tensors nobody mutates.
@@ -116,7 +122,7 @@ class ClipTransform(nn.Module):
         out = self.apply(clip, params)
         if self.p < 1.0:
             out = keep_unapplied(clip, out, params["applied"])
-        return out.with_params(self.name, params)
+        return mark_checked(out.with_params(self.name, params))
 
 
 def keep_unapplied(before: Clip, after: Clip, applied: torch.Tensor) -> Clip:

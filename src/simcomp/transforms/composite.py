@@ -7,7 +7,7 @@ import torch
 from .._checks import check_interval
 from .._device import upload
 from ..clip import Clip
-from ..flow import CameraMotionEstimator, auto_camera_motion, integrate_motion
+from ..flow import MIN_FLOW_SIZE, CameraMotionEstimator, camera_motion_estimator, integrate_motion
 from ..functional.composite import hard_composite, place_person
 from .base import ClipTransform, Params, uniform
 
@@ -62,12 +62,17 @@ class CameraTrackedComposite(ClipTransform):
         if mode not in MODES:
             raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
         self.mode = mode
-        self.estimator = auto_camera_motion() if estimator == "auto" else estimator
+        self.estimator = camera_motion_estimator(estimator)
         self.offset = (
             check_interval("offset[0]", offset[0]),
             check_interval("offset[1]", offset[1]),
         )
         self.scale = check_interval("scale", scale, low=1e-3)
+
+    @property
+    def min_image_size(self) -> int:
+        """Frames smaller than this cannot have their motion estimated."""
+        return 0 if self.estimator is None else MIN_FLOW_SIZE
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
         """Per clip: ``offset`` (B, 2) pixels and ``scale`` (B,)."""

@@ -6,7 +6,7 @@ import torch
 
 from .._device import take
 from ..clip import Clip
-from ..flow import DenseFlowEstimator, auto_dense_flow
+from ..flow import MIN_FLOW_SIZE, DenseFlowEstimator, dense_flow_estimator
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
 from ..functional.inputs import assemble_inputs, flow_channels, keypoint_heatmaps
 from ..joints import HEATMAP_JOINT_NAMES, SMPL_TO_HEATMAP12
@@ -38,7 +38,10 @@ class PersonCrop(ClipTransform):
     Boxes come from the visible keypoints of each frame (see
     :func:`simcomp.functional.crop.hmr_boxes` for the fallbacks when none is visible and the
     temporal smoothing). Fills ``boxes`` and ``crop_joints_2d``; the crops themselves are cut
-    by :class:`MotionInputs`, in pairs (R21).
+    by :class:`MotionInputs`, in pairs (R21). A clip whose person never has a joint inside the
+    frame (a visible one, when ``visible`` is set: so also a person hidden for the whole clip)
+    gets ``valid`` False: its crops show no person, so a loss should skip its labels (the
+    Motion HMR example's loss does).
 
     Args:
         crop_size: crop side in pixels (224).
@@ -62,9 +65,17 @@ class PersonCrop(ClipTransform):
             clip.joints_2d, clip.visible, clip.image_size, self.crop_size, self.person_size,
             self.sigma,
         )  # fmt: skip
+        h, w = clip.image_size
+        x, y = clip.joints_2d.unbind(-1)
+        seen = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        if clip.visible is not None:
+            seen &= clip.visible
+        in_frame = seen.flatten(1).any(1)
+        valid = in_frame if clip.valid is None else clip.valid & in_frame
         return clip.replace(
-            boxes=boxes, crop_joints_2d=to_box_coords(clip.joints_2d, boxes, self.crop_size)
-        )
+            boxes=boxes, crop_joints_2d=to_box_coords(clip.joints_2d, boxes, self.crop_size),
+            valid=valid,
+        )  # fmt: skip
 
 
 class MotionInputs(ClipTransform):
@@ -87,6 +98,11 @@ class MotionInputs(ClipTransform):
 
     requires = ("frames", "boxes", "crop_joints_2d")
 
+    @property
+    def joints_smpl24(self) -> bool:
+        """Heatmaps name SMPL-24 joints; the other inputs take any layout."""
+        return "keypoints" in self.kinds
+
     def __init__(
         self,
         kinds: tuple[str, ...] = ("flow", "keypoints"),
@@ -100,7 +116,12 @@ class MotionInputs(ClipTransform):
         if bad or not kinds:
             raise ValueError(f"kinds: expected a non-empty subset of {INPUT_KINDS}, got {kinds}")
         self.kinds = tuple(k for k in INPUT_KINDS if k in kinds)
-        self.flow = auto_dense_flow() if flow == "auto" else flow
+        if "flow" in self.kinds and crop_size < MIN_FLOW_SIZE:
+            raise ValueError(
+                f"crop_size: expected at least {MIN_FLOW_SIZE} for flow inputs (the flow "
+                f"estimators need it), got {crop_size}"
+            )
+        self.flow = dense_flow_estimator(flow)
         self.crop_size, self.sigma = crop_size, sigma
 
     def apply(self, clip: Clip, params: Params) -> Clip:

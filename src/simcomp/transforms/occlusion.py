@@ -65,6 +65,7 @@ class SuperpixelOcclusion(ClipTransform):
     """
 
     requires = ("background", "camera_shift", "person_mask", "joints_2d")
+    joints_smpl24 = True
 
     def __init__(
         self,

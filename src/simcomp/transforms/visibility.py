@@ -68,6 +68,7 @@ class KeypointVisibility(ClipTransform):
     """
 
     requires = ("joints_2d",)
+    joints_smpl24 = True
 
     def __init__(
         self,
