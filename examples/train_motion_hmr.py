@@ -10,9 +10,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from motion_hmr.checkpoint import CheckpointError  # noqa: E402
 from motion_hmr.config import parse  # noqa: E402
 from motion_hmr.trainer import train  # noqa: E402
 
 if __name__ == "__main__":
-    run = train(parse())
+    try:
+        run = train(parse())
+    except CheckpointError as err:  # a missing or unreadable --resume checkpoint: one line
+        sys.exit(f"train_motion_hmr.py: error: {err}")
     print(f"run folder: {run} (config.json, log.csv, latest.pt, inputs.png, network_inputs.png)")
