@@ -33,6 +33,18 @@ from motion_hmr.trainer import build_model, pick_device  # noqa: E402
 from simcomp.data.pw3d import load_split  # noqa: E402
 from simcomp.data.synthetic import person_clips  # noqa: E402
 
+METRICS = """\
+What the columns mean (millimetres, the 14 LSP joints, per scored frame):
+  PA-MPJPE  mean joint error after Procrustes alignment (rotation, scale, translation): the
+            paper's metric, and what the example's 3-D loss trains.
+  MPJPE     mean joint error after subtracting the pelvis only: it also counts scale and
+            orientation, which the Procrustes-aligned loss never teaches, so a trained model
+            can score worse here than the mean pose.
+  PCK       share of joints within --pck-threshold metres after Procrustes alignment.
+  accel     acceleration error (HMMR): |x[t-1] - 2 x[t] + x[t+1]| of prediction minus truth,
+            pelvis-centred; nan when a track has no run of 3 consecutive scored frames.
+A frame is scored when at least --min-visible joints are detected above --confidence."""
+
 
 def mean_pose(n=64) -> np.ndarray:
     """The mean-pose baseline: the average root-centred pose of the built-in training people."""
@@ -41,27 +53,42 @@ def mean_pose(n=64) -> np.ndarray:
     return j.mean((0, 1)).double().numpy()
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults after each option; the epilog's layout kept."""
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--checkpoint", default="runs/cpu-smoke/latest.pt")
-    ap.add_argument("--data-root", default=None, help="a 3DPW folder; default: the built-in set")
-    ap.add_argument("--builtin-root", default="runs/builtin_3dpw")
-    ap.add_argument("--split", default="test")
-    ap.add_argument(
-        "--skip-bad", action="store_true", help="skip unreadable sequence files with a warning"
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=_Formatter,
+        epilog=METRICS,
     )
-    ap.add_argument("--out", default=None, help="JSON results (default: next to the checkpoint)")
-    ap.add_argument("--device", default="auto")
+    ap.add_argument("--checkpoint", default="runs/cpu-smoke/latest.pt",
+                    help="a latest.pt written by train_motion_hmr.py")  # fmt: skip
+    ap.add_argument("--data-root", default=None,
+                    help="3DPW folder (sequenceFiles/, imageFiles/); unset: the built-in set")
+    ap.add_argument("--builtin-root", default="runs/builtin_3dpw",
+                    help="where the built-in 3DPW-format set is written once")  # fmt: skip
+    ap.add_argument("--split", default="test", choices=("train", "validation", "test"),
+                    help="3DPW split")  # fmt: skip
+    ap.add_argument("--skip-bad", action=argparse.BooleanOptionalAction, default=False,
+                    help="skip unreadable sequence files with a warning")  # fmt: skip
+    ap.add_argument("--out", default=None,
+                    help="JSON results; unset: eval_3dpw.json next to the checkpoint")  # fmt: skip
+    ap.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu, cuda")
     for f in Protocol.__dataclass_fields__.values():
         flag = "--" + f.name.replace("_", "-")
+        help_ = Protocol.HELP[f.name]
         if isinstance(f.default, bool):  # type=bool would read "False" as True
-            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default,
+                            help=help_)  # fmt: skip
+        elif f.name == "averaging":
+            ap.add_argument(flag, choices=("frame", "person", "sequence"), default=f.default,
+                            help=help_)  # fmt: skip
         else:
-            ap.add_argument(flag, type=type(f.default), default=f.default)
+            ap.add_argument(flag, type=type(f.default), default=f.default, help=help_)
     args = ap.parse_args(argv)
     proto = Protocol(**{k: getattr(args, k) for k in Protocol.__dataclass_fields__})
-    if proto.averaging not in ("frame", "person", "sequence"):
-        ap.error(f"--averaging: expected frame, person or sequence, got {proto.averaging}")
     ckpt = Path(args.checkpoint)
     device = pick_device(args.device)
     try:
@@ -96,6 +123,7 @@ def main(argv=None):
         m = results[name]
         print(f"{'overall ' + name:<24}{m['pa_mpjpe']:>10.1f}{m['mpjpe']:>10.1f}{m['pck']:>8.2f}"
               f"{m['accel']:>8.1f}")  # fmt: skip
+    print(METRICS)
     out = Path(args.out) if args.out else ckpt.parent / "eval_3dpw.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"wrote {out} and {ckpt.parent / 'predictions.png'}")

@@ -130,3 +130,46 @@ def test_sigterm_checkpoints_and_resume_is_bit_identical(tmp_path, monkeypatch):
     (Path(out) / "latest.pt").write_bytes(at_two)  # a crash after step 4 lost steps 3-4
     train(Config(**TINY, steps=4, out=out, resume=True))
     assert _steps(Path(out) / "log.csv") == [1, 2, 3, 4]
+
+
+def test_every_trainer_option_has_help_and_its_default(capsys):
+    from motion_hmr.config import parse
+
+    with pytest.raises(SystemExit):
+        parse(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name in Config.__dataclass_fields__:
+        flag = "--" + name.replace("_", "-")
+        assert flag in text, flag
+    assert text.count("(default: ") >= len(Config.__dataclass_fields__) + 1
+
+
+def test_every_evaluator_option_has_help_and_its_default(capsys):
+    import eval_3dpw
+
+    with pytest.raises(SystemExit):
+        eval_3dpw.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag in ("--checkpoint", "--data-root", "--builtin-root", "--split", "--skip-bad",
+                 "--out", "--device", "--clip-length", "--min-visible", "--confidence",
+                 "--use-campose-valid", "--averaging", "--pck-threshold"):  # fmt: skip
+        assert f"{flag} " in text, flag
+    assert text.count("(default: ") >= 13
+    assert "PA-MPJPE" in text and "nan when" in text
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [(["--image-size", "120"], "--image-size: expected two numbers"),
+     (["--image-size", "8", "8"], "sides >= 16"),
+     (["--num-frames", "1"], "--num-frames: expected >= 2"),
+     (["--surreal", "/no/such", "--backgrounds", "/no"], "--surreal: expected an existing path"),
+     (["--arch", "vgg"], "--arch: expected one of")],
+)  # fmt: skip
+def test_bad_trainer_options_are_refused_before_anything_is_written(tmp_path, capsys, argv, says):
+    from motion_hmr.config import parse
+
+    with pytest.raises(SystemExit):
+        parse([*argv, "--out", str(tmp_path / "run")])
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -240,5 +240,5 @@ def test_dann_training_step_with_real_videos(tmp_path):  # SPEC R29
     run = train(cfg)
     log = (run / "log.csv").read_text()
     assert "domain" in log.splitlines()[0]
-    with pytest.raises(ValueError, match="needs --dann-target"):
+    with pytest.raises(ValueError, match="--dann-target: expected a folder when --dann-weight > 0"):
         train(Config(**TINY, steps=1, out=str(tmp_path / "r2"), device="cpu", dann_weight=1.0))

@@ -79,26 +79,114 @@ PRESETS = {
 }
 
 
+HELP = {
+    "out": "run folder: config.json, log.csv, latest.pt and the pictures",
+    "steps": "training steps (optimizer updates)",
+    "batch_size": "clips per step (the paper: 3)",
+    "num_frames": "frames per clip, T (the paper: 31); the network sees T - 1 pairs",
+    "image_size": "frame height and width, two numbers (built-in data and video crops)",
+    "crop_size": "side of the person crops fed to the network (HMR: 224)",
+    "lr": "Adam learning rate",
+    "arch": "backbone: resnet50 (the paper), resnet18 or resnet34",
+    "hidden": "width of the regressor's hidden layers",
+    "weights": "local ImageNet weights for the backbone (.pth state dict); never downloaded",
+    "smpl_dir": "folder with smpl/SMPL_NEUTRAL.pkl: predict SMPL; unset: a joint head",
+    "inputs": "network inputs (Table 1): any of rgb, flow, keypoints",
+    "occlusion": "supervoxel occlusion (Table 2: --no-occlusion)",
+    "tracking": "the person moves with the camera (Table 2: --no-tracking)",
+    "static_background": "one background frame repeated (Table 2)",
+    "dann_weight": "weight of the domain adversary (R29); > 0 needs --dann-target",
+    "dann_target": "folder of real videos: the target domain for the adversary",
+    "surreal": "SURREAL root (cmu/<split>/run*/...); unset: built-in procedural people",
+    "backgrounds": "folder of background videos (Kinetics-style); unset: built-in photos",
+    "skip_bad": "skip unreadable SURREAL clips with a warning instead of stopping",
+    "w2d": "weight of the 2-D reprojection loss",
+    "w3d": "weight of the Procrustes-aligned 3-D loss",
+    "seed": "seed of the data, the augmentation and the initial weights",
+    "device": "auto (CUDA when there is one), cpu, cuda or cuda:N",
+    "amp": "mixed precision on CUDA",
+    "log_every": "steps per log.csv row",
+    "checkpoint_every": "steps per checkpoint (also at the end and on SIGTERM/SIGINT)",
+    "resume": "continue the run in --out from its latest.pt",
+    "sheet": "write inputs.png and network_inputs.png of the first batch",
+    "dump_rank_weights": "every rank saves its final weights (to test DDP)",
+}
+MIN_IMAGE, MIN_CROP = 16, 16
+
+
+def validate(cfg: Config) -> Config:
+    """Refuse settings the trainer cannot run, before anything is written.
+
+    Raises:
+        ValueError: naming the option, what it needs and what came.
+    """
+
+    def need(ok: bool, option: str, want: str, got) -> None:
+        if not ok:
+            raise ValueError(f"--{option.replace('_', '-')}: expected {want}, got {got}")
+
+    need(len(cfg.image_size) == 2, "image_size", "two numbers (height width)", cfg.image_size)
+    need(min(cfg.image_size) >= MIN_IMAGE, "image_size", f"sides >= {MIN_IMAGE}", cfg.image_size)
+    need(cfg.crop_size >= MIN_CROP, "crop_size", f">= {MIN_CROP}", cfg.crop_size)
+    need(cfg.num_frames >= 2, "num_frames", ">= 2 (the network sees pairs)", cfg.num_frames)
+    need(cfg.batch_size >= 1, "batch_size", ">= 1", cfg.batch_size)
+    need(cfg.steps >= 1, "steps", ">= 1", cfg.steps)
+    need(cfg.lr > 0, "lr", "> 0", cfg.lr)
+    need(cfg.log_every >= 1 and cfg.checkpoint_every >= 1, "log_every",
+         "log and checkpoint intervals >= 1", (cfg.log_every, cfg.checkpoint_every))  # fmt: skip
+    need(cfg.arch in ARCHS, "arch", f"one of {ARCHS}", repr(cfg.arch))
+    kinds = {"rgb", "flow", "keypoints"}
+    need(bool(cfg.inputs) and set(cfg.inputs) <= kinds, "inputs", f"some of {sorted(kinds)}",
+         cfg.inputs)  # fmt: skip
+    for option in ("weights", "smpl_dir", "surreal", "backgrounds", "dann_target"):
+        path = getattr(cfg, option)
+        need(path is None or Path(path).exists(), option, "an existing path", repr(path))
+    need(cfg.dann_weight == 0 or cfg.dann_target is not None, "dann_target",
+         "a folder when --dann-weight > 0", None)  # fmt: skip
+    return cfg
+
+
+ARCHS = ("resnet18", "resnet34", "resnet50")
+
+
 def parse(argv: list[str] | None = None) -> Config:
-    """``--preset NAME`` then ``--field value`` overrides for every Config field."""
-    ap = argparse.ArgumentParser(description="Train Motion HMR on clips simcomp builds on the fly.")
-    ap.add_argument("--preset", choices=sorted(PRESETS), default="paper")
+    """``--preset NAME`` then ``--field value`` overrides for every Config field, validated."""
+    presets = "; ".join(
+        f"{name}: " + (", ".join(f"{k}={v}" for k, v in values.items()) or "the paper's settings")
+        for name, values in PRESETS.items()
+    )
+    ap = argparse.ArgumentParser(
+        description="Train Motion HMR on clips simcomp builds on the fly.",
+        epilog="Defaults shown are the paper preset's; --preset changes them first, then "
+        "the options given.",
+    )
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="paper",
+                    help=f"starting settings ({presets}) (default: paper)")  # fmt: skip
+    defaults = Config()
     for f in dataclasses.fields(Config):
         flag = "--" + f.name.replace("_", "-")
+        shown = getattr(defaults, f.name)
+        kw = {"default": None, "help": f"{HELP[f.name]} (default: {shown})"}
         if f.type in ("bool", bool):
-            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
         elif "tuple" in str(f.type):
-            ap.add_argument(flag, nargs="+", default=None)
+            ap.add_argument(flag, nargs="+", **kw)
         else:
             kind = {"int": int, "float": float}.get(str(f.type), str)
-            ap.add_argument(flag, type=kind, default=None)
+            ap.add_argument(flag, type=kind, **kw)
     args = vars(ap.parse_args(argv))
     values = dict(PRESETS[args.pop("preset")])
     for name, value in args.items():
         if value is not None:
             values[name] = value
     if "image_size" in values:
-        values["image_size"] = tuple(int(v) for v in values["image_size"])
+        try:
+            values["image_size"] = tuple(int(v) for v in values["image_size"])
+        except ValueError:
+            ap.error(f"--image-size: expected two integers, got {values['image_size']}")
     if "inputs" in values:
         values["inputs"] = tuple(values["inputs"])
-    return Config(**values)
+    try:
+        return validate(Config(**values))
+    except ValueError as err:
+        ap.error(str(err))

@@ -37,6 +37,18 @@ class Protocol:
     averaging: str = "person"  # R33: per person, then over persons ("frame", "sequence")
     pck_threshold: float = 0.15  # metres, on Procrustes-aligned joints
 
+    HELP = {
+        "clip_length": "frames per window fed to the model (R30); windows cover every frame",
+        "min_visible": "a frame is scored when at least this many of the 14 joints are "
+        "detected (R31)",
+        "confidence": "a 2-D detection counts as seen above this confidence",
+        "use_campose_valid": "also drop frames whose camera pose 3DPW marks invalid "
+        "(SPIN's and the official protocol)",
+        "averaging": "frame: over all scored frames; person: per person, then over persons "
+        "(R33); sequence: per sequence, then over sequences",
+        "pck_threshold": "PCK's distance threshold in metres, on Procrustes-aligned joints",
+    }
+
     def describe(self) -> str:
         """One line for the logs."""
         return ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(self).items())

@@ -20,7 +20,7 @@ from simcomp.transforms import MotionInputs, input_channels
 from simcomp.viz import contact_sheet, input_sheet
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .config import Config
+from .config import Config, validate
 from .loss import motion_hmr_loss
 from .model import MotionHMR
 
@@ -139,6 +139,7 @@ def train(cfg: Config) -> Path:
     It holds config.json, log.csv, latest.pt, and pictures of the first augmented batch:
     inputs.png (the composite) and network_inputs.png (flow and heatmaps per pair).
     """
+    validate(cfg)  # before anything is written
     world = int(os.environ.get("WORLD_SIZE", 1))
     rank = int(os.environ.get("RANK", 0))
     device = pick_device(cfg.device)

@@ -8,7 +8,13 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from ..clip import Clip
-from .synthetic import merge
+
+
+def merge(person: Clip, background: Clip) -> Clip:
+    """One Clip with the fields of both (person fields win where both are set)."""
+    fields = {n: v for n, v in background.items()}
+    fields.update(dict(person.items()))
+    return Clip(**fields)
 
 
 def collate_clips(clips: Sequence[Clip]) -> Clip:

@@ -15,15 +15,9 @@ from torch.utils.data import Dataset
 from ..clip import Clip
 from .backgrounds import PHOTOS, background_clips
 from .humans import MOTIONS, person_clips
+from .paired import merge
 
 __all__ = ["MOTIONS", "PHOTOS", "SyntheticClips", "background_clips", "merge", "person_clips"]
-
-
-def merge(person: Clip, background: Clip) -> Clip:
-    """One Clip with the fields of both (person fields win where both are set)."""
-    fields = {n: v for n, v in background.items()}
-    fields.update(dict(person.items()))
-    return Clip(**fields)
 
 
 @dataclasses.dataclass
