@@ -65,8 +65,11 @@ def main(argv=None):
     )
     ap.add_argument("--checkpoint", default="runs/cpu-smoke/latest.pt",
                     help="a latest.pt written by train_motion_hmr.py")  # fmt: skip
-    ap.add_argument("--data-root", default=None,
-                    help="3DPW folder (sequenceFiles/, imageFiles/); unset: the built-in set")
+    ap.add_argument(
+        "--data-root",
+        default=None,
+        help="3DPW folder (sequenceFiles/, imageFiles/); unset: the built-in set",
+    )
     ap.add_argument("--builtin-root", default="runs/builtin_3dpw",
                     help="where the built-in 3DPW-format set is written once")  # fmt: skip
     ap.add_argument("--split", default="test", choices=("train", "validation", "test"),

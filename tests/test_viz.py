@@ -4,7 +4,17 @@ import torch
 from PIL import Image
 
 from simcomp import Clip
-from simcomp.viz import GREEN, RED, contact_sheet, render_frames, save_gif
+from simcomp.viz import (
+    GREEN,
+    MAGENTA,
+    RED,
+    YELLOW,
+    contact_sheet,
+    flow_to_colour,
+    render_frames,
+    save_gif,
+    what_happened,
+)
 
 
 def _clip():
@@ -31,7 +41,8 @@ def test_keypoint_colours_occluder_and_crossed_frames():
     f0 = frames[0]
     assert tuple(f0[10, 10]) == GREEN  # visible joint
     assert tuple(f0[30, 30]) == RED  # hidden joint
-    assert f0[5, 37].any() and not f0[10, 37].any()  # outline, not fill
+    assert tuple(f0[5, 37]) == YELLOW  # the occluder's outline
+    assert 0 < f0[10, 37, 0] < YELLOW[0] and f0[10, 37, 2] == 0  # its inside: tinted, not filled
     # totally occluded frame 2 is crossed out (diagonal pixels red), frame 0 is not
     assert tuple(frames[2][39, 0]) == RED and tuple(frames[0][39, 0]) == (0, 0, 0)
 
@@ -39,8 +50,10 @@ def test_keypoint_colours_occluder_and_crossed_frames():
 def test_contact_sheet_png(tmp_path):
     path = tmp_path / "sub" / "sheet.png"
     sheet = contact_sheet(_clip(), path=path, columns=2)
-    assert sheet.shape == (80, 100, 3)
+    assert sheet.shape[1] == 480 and sheet.shape[0] > 80  # padded for the legend band below
     assert np.array_equal(np.asarray(Image.open(path)), sheet)
+    assert contact_sheet(_clip(), columns=2, legend=False).shape == (80, 100, 3)
+    assert what_happened(_clip()) == "supervoxel occlusion kept; total occlusion: frames 2-2"
 
 
 def test_gif(tmp_path):
@@ -66,7 +79,44 @@ def test_input_sheet(tmp_path):
         Clip(inputs=inputs, total_occlusion=torch.zeros(1, 4, dtype=torch.bool)),
         path=tmp_path / "in.png",
     )
-    assert sheet.shape == (32, 96, 3)
-    assert sheet[10, 32 + 10, 1] == 255 and tuple(sheet[0, 64]) == RED
+    top, left = 16, 60  # pair labels above, row labels at the left
+    assert sheet.shape[1] == 480 and sheet.shape[0] > top + 2 * 32
+    flow_row, heat_row = top, top + 32
+    assert tuple(sheet[flow_row + 5, left + 5]) == tuple(
+        flow_to_colour(np.array([[[4.0, 0]]]))[0, 0]
+    )
+    assert tuple(sheet[heat_row + 10, left + 32 + 10]) == MAGENTA  # pair 1's heatmap peak
+    assert tuple(sheet[flow_row, left + 64]) == RED  # pair 2: totally occluded
     with pytest.raises(ValueError, match="kinds"):
         input_sheet(Clip(inputs=inputs[:, :, :4]))
+
+
+def test_flow_colour_wheel():
+    still = flow_to_colour(np.zeros((1, 1, 2)))
+    assert tuple(still[0, 0]) == (255, 255, 255)  # no motion: white
+    right = flow_to_colour(np.array([[[4.0, 0.0]]]))[0, 0]
+    left = flow_to_colour(np.array([[[-4.0, 0.0]]]))[0, 0]
+    # Middlebury's wheel (as flow_vis draws it): right red, left cyan, down yellow, up violet
+    assert tuple(right) == (255, 0, 0) and left[0] == 0 and left[2] == 255
+    down = flow_to_colour(np.array([[[0.0, 4.0]]]))[0, 0]
+    assert down[0] == 255 and down[1] > 200 and down[2] == 0
+    half = flow_to_colour(np.array([[[2.0, 0.0]]]))[0, 0]
+    assert (half >= right).all() and half[1] > 100  # slower: paler
+
+
+@pytest.mark.parametrize(
+    "argv", [["-m", "simcomp.data.synthetic", "--clips", "1"],
+             ["examples/gallery.py", "--frames", "5", "--size", "60", "80", "--crop-size", "32",
+              "--batch", "1", "--index", "0"]],
+)  # fmt: skip
+def test_preview_and_gallery_run_without_warnings(tmp_path, argv):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = ["--out", str(tmp_path / ("p.png" if "-m" in argv else "g"))]
+    done = subprocess.run([sys.executable, "-W", "error", *argv, *out], cwd=root,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Warning" not in done.stderr

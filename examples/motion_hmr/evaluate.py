@@ -21,6 +21,7 @@ from simcomp.functional.visibility import occlude_sparse_frames
 from simcomp.joints import SMPL_TO_LSP14
 from simcomp.metrics import accel_error, mpjpe, pa_mpjpe, pck, procrustes_align
 from simcomp.transforms import Compose, MotionInputs, PersonCrop
+from simcomp.viz import GREEN, RED, WHITE, YELLOW, draw_skeleton, with_legend
 
 from .config import Config
 from .model import per_frame
@@ -167,24 +168,35 @@ def aggregate(rows: list[dict], proto: Protocol) -> dict[str, float]:
 
 
 def draw_predictions(track: Track, pred: np.ndarray, path: Path, frames=(0, 15, 30)) -> None:
-    """2D overlay of the detections, and a side view (z-y) of the Procrustes-aligned prediction
-    (red) over the truth (green)."""
+    """For a few frames: the image with its 2-D detections, then the 3-D truth (green) and the
+    Procrustes-aligned prediction (red) as LSP-14 skeletons seen from the front and the side,
+    with the frame's PA-MPJPE written on it and a legend below."""
     panels = []
     lsp = list(SMPL_TO_LSP14)
     for f in [f for f in frames if f < len(pred)]:
-        img = cv2.cvtColor(read_frames(track, f, f + 1)[0], cv2.COLOR_RGB2BGR)
-        for (x, y), c in zip(track.keypoints_2d[f], track.confidence[f], strict=True):
-            if c > 0.1:
-                cv2.circle(img, (int(x), int(y)), 3, (0, 200, 0), -1)
-        side = np.full((img.shape[0], img.shape[0], 3), 255, np.uint8)
+        img = np.ascontiguousarray(read_frames(track, f, f + 1)[0])
+        seen = track.confidence[f] > 0.1
+        draw_skeleton(img, np.where(seen[:, None], track.keypoints_2d[f], np.nan), YELLOW, radius=2)
+        side = img.shape[0]
         truth = torch.from_numpy(track.joints_3d[f, lsp])
-        aligned_pred = procrustes_align(torch.from_numpy(pred[f, lsp]).to(truth), truth).numpy()
-        for joints, colour in ((truth.numpy(), (0, 160, 0)), (aligned_pred, (0, 0, 220))):
-            aligned = joints - joints.mean(0)
-            scale = side.shape[0] / 2.5
-            for x, y in zip(aligned[:, 2] * scale + side.shape[1] / 2,
-                            aligned[:, 1] * scale + side.shape[0] / 2, strict=True):  # fmt: skip
-                cv2.circle(side, (int(x), int(y)), 3, colour, -1)
-        panels.append(np.concatenate([img, side], 1))
+        aligned = procrustes_align(torch.from_numpy(pred[f, lsp]).to(truth), truth)
+        error = float((aligned - truth).norm(dim=-1).mean()) * 1000
+        views = []
+        for axis, name in ((0, "front"), (2, "side")):
+            view = np.full((side, side, 3), 255, np.uint8)
+            centre = truth.numpy().mean(0)
+            for joints, colour in ((truth.numpy(), GREEN), (aligned.numpy(), RED)):
+                xy = (joints - centre)[:, [axis, 1]] * side / 2.2 + side / 2
+                draw_skeleton(view, xy, colour)
+            cv2.putText(view, name, (4, 14), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1)
+            views.append(view)
+        label = f"frame {f}: PA-MPJPE {error:.0f} mm"
+        cv2.putText(img, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, WHITE, 2)
+        cv2.putText(img, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+        panels.append(np.concatenate([img, *views], 1))
     if panels:
-        cv2.imwrite(str(path), np.concatenate(panels, 0))
+        sheet = np.concatenate(panels, 0)
+        items = [(YELLOW, "2-D detections"), (GREEN, "3-D truth"),
+                 (RED, "prediction, Procrustes-aligned")]  # fmt: skip
+        sheet = with_legend(sheet, items, [f"{track.sequence}, actor {track.actor}"])
+        cv2.imwrite(str(path), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))

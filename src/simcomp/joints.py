@@ -24,6 +24,11 @@ LSP14_JOINT_NAMES: tuple[str, ...] = (
     "right_wrist", "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist",
     "neck", "head",
 )  # fmt: skip
+# Bones between the LSP-14 joints, for drawing: legs, hips, arms, shoulders to neck, head.
+LSP14_BONES: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (6, 7), (7, 8), (9, 10), (10, 11),
+    (8, 12), (9, 12), (2, 8), (3, 9), (12, 13),
+)  # fmt: skip
 # The 14 evaluation joints (SPEC "14 evaluation joints", R32) from SMPL's kinematic joints.
 SMPL_TO_LSP14: tuple[int, ...] = (8, 5, 2, 1, 4, 7, 21, 19, 17, 16, 18, 20, 12, 15)
 

@@ -71,7 +71,7 @@ class SyntheticClips(Dataset):
 
 def main(argv: list[str] | None = None) -> None:
     """Write a contact sheet of a few generated clips."""
-    from ..viz import contact_sheet
+    from ..viz import GREEN, contact_sheet, with_legend
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="preview.png", help="PNG to write")
@@ -82,8 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     from PIL import Image
 
     clip = SyntheticClips(length=1, batch_size=args.clips, seed=args.seed)[0]
-    rows = [contact_sheet(clip, i, max_frames=6, columns=6) for i in range(clip.batch_size)]
-    Image.fromarray(np.concatenate(rows)).save(args.out)
+    rows = [
+        contact_sheet(clip, i, max_frames=6, columns=6, legend=False)
+        for i in range(clip.batch_size)
+    ]
+    lines = ["procedural people over real photos with a known camera path; "
+             f"{args.clips} clips of {clip.num_frames} frames, every 6th shown"]  # fmt: skip
+    sheet = with_legend(np.concatenate(rows), [(GREEN, "keypoint")], lines)
+    Image.fromarray(sheet).save(args.out)
     print(f"wrote {args.out}: {args.clips} clips of {clip.num_frames} frames, every 6th shown")
 
 
