@@ -39,7 +39,7 @@ class AddNoise(ClipTransform):
     def generate_params(self, clip, generator):
         return {"noise": torch.rand(clip.background.shape, generator=generator) * self.scale}
 
-    def apply(self, clip, params):
+    def apply_transform(self, clip, params):
         return clip.replace(background=clip.background + params["noise"])
 
 
@@ -51,5 +51,5 @@ class Brightness(ClipTransform):
     def generate_params(self, clip, generator):
         return {"factor": 0.5 + torch.rand(clip.batch_size, generator=generator)}
 
-    def apply(self, clip, params):
+    def apply_transform(self, clip, params):
         return clip.replace(background=clip.background * params["factor"].view(-1, 1, 1, 1, 1))

@@ -62,7 +62,9 @@ def test_the_loss_skips_clips_marked_invalid():  # a person never in frame teach
     with torch.no_grad():
         pred = model(clip.inputs)
         first = {h: {k: v[:1] for k, v in pred[h].items()} for h in ("current", "next")}
-        alone, _ = motion_hmr_loss(first, clip[0], cfg.crop_size)
+        alone, _ = motion_hmr_loss(
+            first, clip[0].replace(valid=torch.tensor([True])), cfg.crop_size
+        )
         flagged = clip.replace(valid=torch.tensor([True, False]))
         both, _ = motion_hmr_loss(pred, flagged, cfg.crop_size)
     assert alone > 0

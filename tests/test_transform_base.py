@@ -89,3 +89,65 @@ def test_no_generator_uses_global_seed():
 
 def test_version():
     assert simcomp.__version__ == "0.1.0"
+
+
+def test_a_model_holding_the_pipeline_can_init_its_weights():  # nn.Module.apply(fn) works
+    from simcomp.presets import doersch2019
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.augment = doersch2019(crop_size=32)
+            self.head = torch.nn.Linear(3, 2)
+
+    seen = []
+    Model().apply(lambda m: seen.append(type(m).__name__))
+    assert "SuperpixelOcclusion" in seen and "Linear" in seen
+
+
+def test_replay_follows_the_recorded_draw_not_the_replaying_p():
+    clip = random_clip(b=6)
+    out = Brightness(p=0.5)(clip, gen(7))
+    applied = out.params["brightness"]["applied"]
+    assert 0 < applied.sum() < 6
+    again = Brightness(p=1.0)(clip, params=out.params["brightness"])  # another instance, p=1
+    assert_clips_equal(again, out)
+
+
+def test_deterministic_transforms_draw_nothing():
+    g = gen(5)
+    before = g.get_state()
+    from simcomp.transforms import PersonCrop
+
+    PersonCrop(crop_size=32)(random_clip(h=32, w=40), g)
+    assert torch.equal(g.get_state(), before)
+
+
+def test_augmented_batches_concatenate():
+    from simcomp import Clip
+    from simcomp.data.synthetic import SyntheticClips
+    from simcomp.transforms import SuperpixelOcclusion
+    from simcomp.transforms.composite import CameraTrackedComposite
+
+    pipe = Compose(
+        [CameraTrackedComposite(estimator=None), SuperpixelOcclusion(n_segments=(2, 30))]
+    )
+    inputs, parts = [], []
+    for seed in (0, 1):
+        clip = SyntheticClips(1, 2, 4, (48, 64), seed=seed)[0]
+        inputs.append(clip.replace(camera_shift=torch.zeros(2, 4, 2)))
+        parts.append(pipe(inputs[-1], gen(seed + 10)))
+    k = [p.params["superpixel_occlusion"]["seeds"].shape[1] for p in parts]
+    both = Clip.cat(parts)
+    assert both.batch_size == 4
+    seeds = both.params["superpixel_occlusion"]["seeds"]
+    assert k[0] != k[1] and seeds.shape[1] == max(k)  # padded to the larger grid
+    replay = pipe(Clip.cat(inputs), params=both.params)
+    assert torch.equal(replay.person_mask, both.person_mask)  # the padded params replay
+
+
+def test_print_shows_each_transforms_settings():
+    from simcomp.presets import doersch2019
+
+    text = str(doersch2019(crop_size=32))
+    assert "SuperpixelOcclusion(n_segments=(10, 30)" in text and "crop_size=32" in text

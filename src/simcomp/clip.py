@@ -214,6 +214,27 @@ class Clip:
         return Clip(**fields, params=_cat_params([c.params for c in clips]))
 
 
+def _pad_to_common(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Pad per-sample params to the largest size in every dim but the batch's, with zeros.
+
+    Params padded within a batch (SLIC's seed grids: K is the batch's largest, with a validity
+    flag that pads with False) then concatenate across batches of different largest K.
+    """
+    if len({t.shape[1:] for t in tensors}) == 1:
+        return tensors
+    if len({t.ndim for t in tensors}) != 1:
+        raise ValueError("Clip.cat: params of different ranks cannot be concatenated")
+    target = [max(t.shape[d] for t in tensors) for d in range(1, tensors[0].ndim)]
+    out = []
+    for t in tensors:
+        pad = []
+        for d in reversed(range(1, t.ndim)):
+            pad += [0, target[d - 1] - t.shape[d]]
+        out.append(torch.nn.functional.pad(t, pad) if t.dtype != torch.bool else
+                   torch.nn.functional.pad(t.to(torch.uint8), pad).bool())  # fmt: skip
+    return out
+
+
 def _map_params(params: Any, fn) -> Any:
     if isinstance(params, torch.Tensor):
         return fn(params)
@@ -225,7 +246,7 @@ def _map_params(params: Any, fn) -> Any:
 def _cat_params(items: list) -> Any:
     first = items[0]
     if isinstance(first, torch.Tensor):
-        return torch.cat(items)
+        return torch.cat(_pad_to_common(items))
     if isinstance(first, dict):
         keys = list(first)
         for i, it in enumerate(items[1:], 1):

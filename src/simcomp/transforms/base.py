@@ -78,14 +78,34 @@ class ClipTransform(nn.Module):
         """Draw this transform's params for every sample, on the CPU. Override."""
         return {}
 
-    def apply(self, clip: Clip, params: Params) -> Clip:  # pragma: no cover - abstract
-        """Apply drawn params (already on the clip's device). Override."""
+    def apply_transform(self, clip: Clip, params: Params) -> Clip:  # pragma: no cover
+        """Apply drawn params (already on the clip's device). Override.
+
+        Named as kornia names it: ``apply`` is ``nn.Module.apply(fn)``, which a model holding
+        a pipeline calls to initialise its weights.
+        """
         raise NotImplementedError
 
+    def extra_repr(self) -> str:
+        """The constructor's settings, for ``print(pipeline)``."""
+        import inspect
+
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
+        shown = [f"{n}={getattr(self, n)!r}" for n in names if hasattr(self, n)]
+        return ", ".join(shown)
+
     def draw(self, clip: Clip, generator: torch.Generator | None = None) -> Params:
-        """All params of one call: ``applied`` (bool, B) and the subclass's own."""
+        """All params of one call: ``applied`` (bool, B) and the subclass's own.
+
+        With ``p`` of 1 (or 0) nothing is drawn for ``applied``, so a deterministic transform
+        leaves the generator as it found it.
+        """
         generator = default_generator(generator)
-        applied = torch.rand(clip.batch_size, generator=generator) < self.p
+        b = clip.batch_size
+        if self.p in (0.0, 1.0):
+            applied = torch.full((b,), self.p == 1.0)
+        else:
+            applied = torch.rand(b, generator=generator) < self.p
         return {"applied": applied, **self.generate_params(clip, generator)}
 
     def forward(
@@ -111,18 +131,24 @@ class ClipTransform(nn.Module):
         check_clip(clip, type(self).__name__, self.joints_smpl24, self.min_image_size)
         if params is None:
             params = self.draw(clip, generator)
-        # Host-to-device without a stream sync: the draws are fresh CPU tensors nobody mutates.
-        params = {k: upload(v, clip.device) for k, v in params.items()}
         if "applied" not in params or params["applied"].shape != (clip.batch_size,):
             raise ValueError(
                 f"params: expected params recorded by {type(self).__name__} for a batch of "
                 f"{clip.batch_size} (with 'applied' of shape ({clip.batch_size},)), "
                 f"got keys {sorted(params)}"
             )
-        out = self.apply(clip, params)
-        if self.p < 1.0:
+        everyone = _all_true(params["applied"])  # before the upload: no sync
+        # Host-to-device without a stream sync: the draws are fresh CPU tensors nobody mutates.
+        params = {k: upload(v, clip.device) for k, v in params.items()}
+        out = self.apply_transform(clip, params)
+        if not everyone:  # the recorded draw decides which samples stay, not this p
             out = keep_unapplied(clip, out, params["applied"])
         return mark_checked(out.with_params(self.name, params))
+
+
+def _all_true(applied: torch.Tensor) -> bool:
+    """Whether every sample was applied; on a device, assume not (a check would sync)."""
+    return bool(applied.all()) if applied.device.type == "cpu" else False
 
 
 def keep_unapplied(before: Clip, after: Clip, applied: torch.Tensor) -> Clip:

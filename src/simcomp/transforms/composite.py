@@ -88,7 +88,7 @@ class CameraTrackedComposite(ClipTransform):
             return clip.camera_shift
         return integrate_motion(self.estimator(clip.background))
 
-    def apply(self, clip: Clip, params: Params) -> Clip:
+    def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Shift, place and composite; see the class docstring."""
         b, t = clip.batch_size, clip.num_frames
         h, w = clip.image_size

@@ -57,7 +57,7 @@ class PersonCrop(ClipTransform):
         super().__init__(p=1.0, name=name)
         self.crop_size, self.person_size, self.sigma = crop_size, person_size, sigma
 
-    def apply(self, clip: Clip, params: Params) -> Clip:
+    def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Boxes and joints in crop pixels."""
         if clip.image_size is None:
             raise ValueError("PersonCrop needs an image field (frames or background) for its size")
@@ -124,7 +124,7 @@ class MotionInputs(ClipTransform):
         self.flow = dense_flow_estimator(flow)
         self.crop_size, self.sigma = crop_size, sigma
 
-    def apply(self, clip: Clip, params: Params) -> Clip:
+    def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Crop, estimate flow, draw heatmaps, assemble."""
         b, t = clip.batch_size, clip.num_frames
         if t < 2:

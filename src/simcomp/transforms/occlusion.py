@@ -110,7 +110,7 @@ class SuperpixelOcclusion(ClipTransform):
             feats, params["seeds"], params["seed_valid"], params["step"], self.compactness
         )
 
-    def apply(self, clip: Clip, params: Params) -> Clip:
+    def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Label, choose, mask, and discard where R10 says so."""
         labels = self.labels(clip, params)
         b = clip.batch_size

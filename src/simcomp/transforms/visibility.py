@@ -38,7 +38,7 @@ class TotalOcclusion(ClipTransform):
         length = torch.randint(self.length[0], self.length[1] + 1, (b,), generator=generator)
         return {"length": length, "start_u": torch.rand(b, generator=generator)}
 
-    def apply(self, clip: Clip, params: Params) -> Clip:
+    def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Mark the run on the applied clips."""
         t = clip.num_frames
         length = torch.where(params["applied"], params["length"].clamp(max=t), 0)
@@ -92,7 +92,7 @@ class KeypointVisibility(ClipTransform):
             "flip": torch.rand(b, t, j, generator=generator) < self.p_flip,
         }
 
-    def apply(self, clip: Clip, params: Params) -> Clip:
+    def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Apply R14-R17, then R18 and R19."""
         size = clip.image_size
         if size is None:
