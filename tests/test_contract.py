@@ -88,7 +88,9 @@ def test_other_joint_layouts_work_where_no_joint_is_named(stage_inputs, index):
     transform, clip = stage_inputs[index]
     named = type(transform).__name__ in SMPL_NAMED
     if named:
-        with pytest.raises(ValueError, match="expected joints in SMPL-24 order .* got 17 joints"):
+        with pytest.raises(
+            ValueError, match="expected 24 joints in the smpl24 layout, got 17 .*layout="
+        ):
             transform(_joints17(clip), gen(1))
     else:
         out = transform(_joints17(clip), gen(1))
@@ -156,3 +158,17 @@ def test_visibility_keeps_the_flag():
     clip = merge(person_clips(1, 3, (64, 80), g), background_clips(1, 3, (64, 80), g))
     out = KeypointVisibility()(PersonCrop(crop_size=32)(clip, g), g)
     assert out.valid is not None and out.valid.shape == (1,)
+
+
+def test_the_preset_runs_on_coco17_keypoints_with_their_layout():
+    from simcomp.joints import COCO17, SMPL24, remap
+
+    clip = SyntheticClips(1, 2, 5, (64, 80), seed=2)[0]
+    j2d, present = remap(clip.joints_2d, SMPL24, COCO17)
+    j3d, _ = remap(clip.joints_3d, SMPL24, COCO17, fill=0.0)
+    assert present.sum() == 12  # SMPL has no face joints: they come at -1, outside the frame
+    coco = clip.replace(joints_2d=j2d, joints_3d=j3d)
+    out = doersch2019(crop_size=32, layout=COCO17)(coco, gen(0))
+    assert out.visible.shape == (2, 5, 17) and out.inputs.shape[2] == 16
+    with pytest.raises(ValueError, match="expected 24 joints in the smpl24 layout"):
+        doersch2019(crop_size=32)(coco, gen(0))

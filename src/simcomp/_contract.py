@@ -16,7 +16,7 @@ The contract, per field (README, "What simcomp checks"):
 - every other float field (joints, camera_shift, boxes, SMPL, intrinsics, inputs): finite.
   No field holds NaN as "missing": a joint that is missing is ``visible=False`` with finite
   coordinates (0 will do).
-- a batch of at least one clip; joints in SMPL-24 order for the transforms that name joints;
+- a batch of at least one clip; as many joints as the layout of a transform that names joints;
   images of at least 16 x 16 pixels where motion or flow is estimated.
 """
 
@@ -25,12 +25,12 @@ from __future__ import annotations
 import torch
 
 from .clip import Clip
+from .joints import JointLayout
 
 IMAGES = ("background", "person_rgb", "frames")
 POSITIVE = ("person_depth",)
 LOW_PRECISION = (torch.float32, torch.float16, torch.bfloat16)
 TOLERANCE = 1e-3  # interpolation may overshoot [0, 1] by rounding
-SMPL24 = 24
 
 _CHECKED = "_simcomp_values_checked"
 
@@ -41,29 +41,29 @@ def mark_checked(clip: Clip) -> Clip:
     return clip
 
 
-def check_clip(clip: Clip, by: str, joints_smpl24: bool = False, min_size: int = 0) -> None:
+def check_clip(clip: Clip, by: str, layout: JointLayout | None = None, min_size: int = 0) -> None:
     """Check the batch size, the joint layout and (once per clip) the values.
 
     Args:
         clip: the clip entering a transform.
         by: who checks (named in messages).
-        joints_smpl24: the transform indexes SMPL-24 joints.
+        layout: the joint layout the transform names joints by (None: any joints).
         min_size: the smallest image side the transform takes.
 
     Raises:
-        ValueError: an empty batch, a joint count other than 24 where SMPL-24 is needed, or a
-            value outside the contract (on the CPU).
+        ValueError: an empty batch, a joint count other than the layout's, or a value outside
+            the contract (on the CPU).
         TypeError: float64 images.
     """
     if clip.batch_size == 0:
         raise ValueError(
             f"{by}: expected a batch of at least one clip, got B=0; skip empty batches"
         )
-    if joints_smpl24 and clip.num_joints is not None and clip.num_joints != SMPL24:
+    if layout is not None and clip.num_joints is not None and clip.num_joints != len(layout):
         raise ValueError(
-            f"{by}: expected joints in SMPL-24 order (24 joints, simcomp.joints.SMPL24), got "
-            f"{clip.num_joints} joints; map your layout to SMPL-24 first (missing joints: "
-            "visible=False with finite coordinates)"
+            f"{by}: expected {len(layout)} joints in the {layout.name} layout, got "
+            f"{clip.num_joints} joints; pass layout= (simcomp.joints.COCO17, COCO18, LSP14, or "
+            "JointLayout.from_names(...)) for other keypoints"
         )
     if clip.image_size is not None and min(clip.image_size) < min_size:
         raise ValueError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .flow import CameraMotionEstimator, DenseFlowEstimator
+from .joints import SMPL24, JointLayout
 from .transforms import (
     CameraTrackedComposite,
     Compose,
@@ -24,6 +25,7 @@ def doersch2019(
     slic_backend: str = "torch",
     total_occlusion_p: float = 0.5,
     crop_size: int = 224,
+    layout: JointLayout = SMPL24,
 ) -> Compose:
     """Doersch & Zisserman 2019's data pipeline, paper defaults (SPEC R1-R24).
 
@@ -44,6 +46,7 @@ def doersch2019(
         slic_backend: "torch" or "skimage" (the paper's exact occluders, CPU).
         total_occlusion_p: probability per clip of a total occlusion (the paper: "some").
         crop_size: side of the person crops (224; smaller for quick CPU runs).
+        layout: the joints' layout (SMPL-24; ``simcomp.joints.COCO17`` and others work too).
 
     Returns:
         A Compose; call it on a Clip of person and background fields.
@@ -55,11 +58,11 @@ def doersch2019(
     mode = "static" if static_background else ("tracked" if tracking else "untracked")
     steps = [CameraTrackedComposite(mode=mode, estimator=estimator)]
     if occlusion:
-        steps.append(SuperpixelOcclusion(backend=slic_backend))
+        steps.append(SuperpixelOcclusion(backend=slic_backend, layout=layout))
     steps += [
         TotalOcclusion(p=total_occlusion_p),
-        KeypointVisibility(),
+        KeypointVisibility(layout=layout),
         PersonCrop(crop_size=crop_size, person_size=150.0 * crop_size / 224),
-        MotionInputs(kinds=inputs, flow=flow, crop_size=crop_size),
+        MotionInputs(kinds=inputs, flow=flow, crop_size=crop_size, layout=layout),
     ]
     return Compose(steps)

@@ -17,6 +17,7 @@ from .._checks import check_range
 from .._contract import check_clip, mark_checked
 from .._device import upload
 from ..clip import Clip
+from ..joints import JointLayout
 
 Params = dict[str, torch.Tensor]
 
@@ -64,8 +65,8 @@ class ClipTransform(nn.Module):
 
     #: Clip fields this transform needs; checked before drawing.
     requires: tuple[str, ...] = ()
-    #: Whether the transform names joints by their SMPL-24 index (then J must be 24).
-    joints_smpl24: bool = False
+    #: The joint layout the transform names joints by (None: it takes any joints).
+    layout: JointLayout | None = None
     #: The smallest image side the transform works on.
     min_image_size: int = 0
 
@@ -93,6 +94,11 @@ class ClipTransform(nn.Module):
         names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
         shown = [f"{n}={getattr(self, n)!r}" for n in names if hasattr(self, n)]
         return ", ".join(shown)
+
+    @property
+    def joint_layout(self) -> JointLayout | None:
+        """The layout that the clip's joints must follow here (None: any)."""
+        return self.layout
 
     def draw(self, clip: Clip, generator: torch.Generator | None = None) -> Params:
         """All params of one call: ``applied`` (bool, B) and the subclass's own.
@@ -128,7 +134,7 @@ class ClipTransform(nn.Module):
         if not isinstance(clip, Clip):
             raise TypeError(f"clip: expected a simcomp.Clip, got {type(clip).__name__}")
         clip.require(*self.requires, by=type(self).__name__)
-        check_clip(clip, type(self).__name__, self.joints_smpl24, self.min_image_size)
+        check_clip(clip, type(self).__name__, self.joint_layout, self.min_image_size)
         if params is None:
             params = self.draw(clip, generator)
         if "applied" not in params or params["applied"].shape != (clip.batch_size,):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from .._device import take
+from .._device import take, upload
 from ..clip import Clip
 from ..flow import MIN_FLOW_SIZE, DenseFlowEstimator, dense_flow_estimator
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
 from ..functional.inputs import assemble_inputs, flow_channels, keypoint_heatmaps
-from ..joints import HEATMAP_JOINT_NAMES, SMPL_TO_HEATMAP12
+from ..joints import HEATMAP_JOINT_NAMES, SMPL24, JointLayout
 from .base import ClipTransform, Params
 
 INPUT_KINDS = ("rgb", "flow", "keypoints")
@@ -94,14 +94,15 @@ class MotionInputs(ClipTransform):
             "auto" is OpenCV DIS on the CPU and batched Lucas-Kanade on the GPU.
         crop_size: S.
         sigma: heatmap standard deviation, crop pixels.
+        layout: the joints' layout; its 12 heatmap joints are drawn (a missing one: zeros).
     """
 
     requires = ("frames", "boxes", "crop_joints_2d")
 
     @property
-    def joints_smpl24(self) -> bool:
-        """Heatmaps name SMPL-24 joints; the other inputs take any layout."""
-        return "keypoints" in self.kinds
+    def joint_layout(self) -> JointLayout | None:
+        """Heatmaps name joints; the other inputs take any joints."""
+        return self.layout if "keypoints" in self.kinds else None
 
     def __init__(
         self,
@@ -109,9 +110,11 @@ class MotionInputs(ClipTransform):
         flow: DenseFlowEstimator | str = "auto",
         crop_size: int = 224,
         sigma: float = 10.0,
+        layout: JointLayout = SMPL24,
         name: str | None = None,
     ) -> None:
         super().__init__(p=1.0, name=name)
+        self.layout = layout
         bad = set(kinds) - set(INPUT_KINDS)
         if bad or not kinds:
             raise ValueError(f"kinds: expected a non-empty subset of {INPUT_KINDS}, got {kinds}")
@@ -140,12 +143,16 @@ class MotionInputs(ClipTransform):
         elif "rgb" in self.kinds:
             parts.append(crop_boxes(clip.frames[:, :-1], clip.boxes[:, :-1], s))
         if "keypoints" in self.kinds:
-            joints = take(clip.crop_joints_2d[:, :-1], SMPL_TO_HEATMAP12, 2)
+            where = [i or 0 for i in self.layout.heatmap12]  # a missing joint: a zero map
+            joints = take(clip.crop_joints_2d[:, :-1], where, 2)
             visible = (
-                take(clip.visible[:, :-1], SMPL_TO_HEATMAP12, 2)
+                take(clip.visible[:, :-1], where, 2)
                 if clip.visible is not None
                 else torch.ones(joints.shape[:-1], dtype=torch.bool, device=clip.device)
             )
+            has = [i is not None for i in self.layout.heatmap12]
+            if not all(has):
+                visible = visible & upload(has, clip.device, torch.bool)
             parts.append(keypoint_heatmaps(joints, visible, s, self.sigma))
         occ = clip.total_occlusion
         occluded = (

@@ -10,7 +10,7 @@ from ..clip import Clip
 from ..functional.composite import hard_composite
 from ..functional.slic import slic_seeds, slic_skimage, slic_video
 from ..functional.visibility import sample_at_joints
-from ..joints import SMPL_TO_LSP14
+from ..joints import SMPL24, JointLayout
 from .base import ClipTransform, Params, uniform
 
 BACKENDS = ("torch", "skimage")
@@ -57,6 +57,7 @@ class SuperpixelOcclusion(ClipTransform):
         min_visible: R10's mean visible joints per frame.
         backend: "torch" (batched, any device) or "skimage" (scikit-image's ``slic`` per clip on
             the CPU, the paper's exact occluders).
+        layout: the joints' layout; R10 counts those of its 14 evaluation joints it has.
         p: probability per clip.
 
     Shape:
@@ -65,7 +66,6 @@ class SuperpixelOcclusion(ClipTransform):
     """
 
     requires = ("background", "camera_shift", "person_mask", "joints_2d")
-    joints_smpl24 = True
 
     def __init__(
         self,
@@ -74,6 +74,7 @@ class SuperpixelOcclusion(ClipTransform):
         compactness: float = 0.01,
         min_visible: float = 7.0,
         backend: str = "torch",
+        layout: JointLayout = SMPL24,
         p: float = 1.0,
         name: str | None = None,
     ) -> None:
@@ -85,6 +86,7 @@ class SuperpixelOcclusion(ClipTransform):
         if backend not in BACKENDS:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         self.compactness, self.min_visible, self.backend = compactness, min_visible, backend
+        self.layout = layout
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
         """Per clip: n_segments, coord_scale, pick_u and the seed grid (seeds, seed_valid, step)."""
@@ -125,7 +127,7 @@ class SuperpixelOcclusion(ClipTransform):
         occluder = labels == chosen.view(b, 1, 1, 1)
         masked = clip.person_mask & ~occluder
         overlaps = (clip.person_mask & occluder).flatten(1).any(1)
-        j14 = take(clip.joints_2d, SMPL_TO_LSP14, -2)
+        j14 = take(clip.joints_2d, [i for i in self.layout.eval14 if i is not None], -2)
         covered, inside = sample_at_joints(occluder, j14)
         mean_visible = (inside & ~covered).sum(-1).float().mean(-1)
         keep = overlaps & (mean_visible >= self.min_visible) & params["applied"]

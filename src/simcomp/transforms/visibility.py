@@ -7,7 +7,7 @@ import torch
 from .._checks import check_interval, check_range
 from ..clip import Clip
 from ..functional.visibility import occlusion_run, randomize_visibility, visibility_rules
-from ..joints import SMPL_LEG_JOINTS
+from ..joints import SMPL24, JointLayout
 from .base import ClipTransform, Params
 
 
@@ -62,27 +62,27 @@ class KeypointVisibility(ClipTransform):
         behind: R17's threshold, metres.
         p_unhide_legs: R18's probability per clip.
         p_flip: R19's probability per joint and frame.
+        layout: the joints' layout (its ``legs`` are R18's); SMPL-24 by default.
 
     Shape:
-        Needs joints_2d (B, T, J, 2) with J = 24 (SMPL); fills visible bool (B, T, J).
+        Needs joints_2d (B, T, J, 2) with J = len(layout); fills visible bool (B, T, J).
     """
 
     requires = ("joints_2d",)
-    joints_smpl24 = True
 
     def __init__(
         self,
         behind: float = 0.20,
         p_unhide_legs: float = 0.5,
         p_flip: float = 0.05,
-        leg_joints: tuple[int, ...] = SMPL_LEG_JOINTS,
+        layout: JointLayout = SMPL24,
         name: str | None = None,
     ) -> None:
         super().__init__(p=1.0, name=name)
         self.behind = behind
         self.p_unhide_legs = check_range("p_unhide_legs", p_unhide_legs, 0.0, 1.0)
         self.p_flip = check_range("p_flip", p_flip, 0.0, 1.0)
-        self.leg_joints = tuple(leg_joints)
+        self.layout = layout
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
         """``unhide_legs`` bool (B,) and ``flip`` bool (B, T, J)."""
@@ -102,6 +102,6 @@ class KeypointVisibility(ClipTransform):
             clip.person_depth, self.behind,
         )  # fmt: skip
         visible = randomize_visibility(
-            visible, params["unhide_legs"], params["flip"], self.leg_joints
+            visible, params["unhide_legs"], params["flip"], self.layout.legs
         )
         return clip.replace(visible=visible)
