@@ -164,6 +164,15 @@ class Clip:
                 "build them first (see simcomp.data) or run the transform that makes them"
             )
 
+    def as_dict(self) -> dict[str, torch.Tensor]:
+        """The fields that are set, as plain tensors (``Clip(**clip.as_dict())`` rebuilds it).
+
+        Example:
+            >>> Clip(background=torch.zeros(1, 2, 3, 4, 4)).as_dict()["background"].shape
+            torch.Size([1, 2, 3, 4, 4])
+        """
+        return dict(self.items())
+
     # --- new clips ---------------------------------------------------------------------------
     def replace(self, **changes: Any) -> Clip:
         """A new Clip with some fields replaced (validated again); the others are shared."""

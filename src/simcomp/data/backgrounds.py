@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import check_range
+from .._random import default_generator, uniform
 from ..clip import Clip
-from ..transforms.base import default_generator, uniform
 
 PHOTOS = (
     "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry",

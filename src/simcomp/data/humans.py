@@ -18,9 +18,9 @@ import torch
 from kornia.geometry.conversions import rotation_matrix_to_axis_angle
 
 from .._checks import check_interval
+from .._random import default_generator, uniform
 from ..clip import Clip
 from ..joints import NUM_SMPL_JOINTS, SMPL_JOINT_NAMES, SMPL_PARENTS
-from ..transforms.base import default_generator, uniform
 
 J = {n: i for i, n in enumerate(SMPL_JOINT_NAMES)}
 

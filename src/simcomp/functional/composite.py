@@ -10,14 +10,14 @@ from .._checks import check_tensor
 def place_person(
     rgb: torch.Tensor,
     mask: torch.Tensor,
-    depth: torch.Tensor,
+    depth: torch.Tensor | None,
     joints_2d: torch.Tensor,
     joints_3d: torch.Tensor | None,
     shift: torch.Tensor,
     scale: torch.Tensor,
     center: torch.Tensor,
     focal: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
     """Scale the person about ``center`` then translate it by ``shift`` per frame.
 
     Pixel fields are resampled by nearest neighbour (one gather), so the mask stays binary
@@ -29,7 +29,8 @@ def place_person(
     Args:
         rgb: (B, T, 3, H, W).
         mask: bool (B, T, H, W).
-        depth: (B, T, H, W).
+        depth: (B, T, H, W) metres, or None (then None comes back: the composite itself never
+            needs depth; it moves with the person for R17's behind-the-body test).
         joints_2d: (B, T, J, 2) pixels.
         joints_3d: (B, T, J, 3) camera frame, or None.
         shift: (B, T, 2) pixels (x, y) per frame.
@@ -56,8 +57,10 @@ def place_person(
     valid = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
     flat = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).flatten(2)  # (B, T, H*W)
     new_mask = _gather_pixels(mask, flat) & valid
-    inf = torch.full_like(depth, float("inf"))
-    new_depth = torch.where(new_mask, _gather_pixels(depth, flat) / s[..., None], inf)
+    new_depth = None
+    if depth is not None:
+        inf = torch.full_like(depth, float("inf"))
+        new_depth = torch.where(new_mask, _gather_pixels(depth, flat) / s[..., None], inf)
     new_rgb = torch.where(
         new_mask[:, :, None], _gather_pixels(rgb, flat), torch.zeros((), device=dev)
     )

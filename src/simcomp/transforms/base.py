@@ -16,34 +16,16 @@ from torch import nn
 from .._checks import check_range
 from .._contract import check_clip, mark_checked
 from .._device import upload
+from .._random import default_generator, uniform
 from ..clip import Clip
 from ..joints import JointLayout
 
 Params = dict[str, torch.Tensor]
+__all__ = ["ClipTransform", "Compose", "Params", "default_generator", "keep_unapplied", "uniform"]
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def default_generator(generator: torch.Generator | None) -> torch.Generator:
-    """``generator`` itself, or a fresh CPU generator seeded from torch's global CPU RNG."""
-    if generator is None:
-        generator = torch.Generator()
-        generator.manual_seed(int(torch.randint(0, 2**62, (1,))))  # CPU draw: no device sync
-    elif generator.device.type != "cpu":
-        raise ValueError(
-            f"generator: expected a CPU torch.Generator (params are drawn on the CPU and moved), "
-            f"got one on {generator.device}; use torch.Generator().manual_seed(seed)"
-        )
-    return generator
-
-
-def uniform(
-    generator: torch.Generator, shape: int | tuple[int, ...], low: float = 0.0, high: float = 1.0
-) -> torch.Tensor:
-    """Draws of the given shape from U[low, high) on the CPU, float32."""
-    return low + (high - low) * torch.rand(shape, generator=generator)
 
 
 class ClipTransform(nn.Module):

@@ -35,8 +35,10 @@ class CameraTrackedComposite(ClipTransform):
             untouched person over the background).
 
     Shape:
-        Needs background (B, T, 3, H, W), person_rgb, person_mask, person_depth, joints_2d;
-        fills frames (B, T, 3, H, W) and camera_shift (B, T, 2) and moves the person fields.
+        Needs background (B, T, 3, H, W), person_rgb, person_mask, joints_2d; person_depth and
+        joints_3d are moved too when present (depth only serves R17's behind-the-body test in
+        :class:`KeypointVisibility`, which is skipped without it). Fills frames
+        (B, T, 3, H, W) and camera_shift (B, T, 2) and moves the person fields.
 
     Example:
         >>> import torch
@@ -47,7 +49,7 @@ class CameraTrackedComposite(ClipTransform):
         torch.Size([1, 3, 3, 48, 64])
     """
 
-    requires = ("background", "person_rgb", "person_mask", "person_depth", "joints_2d")
+    requires = ("background", "person_rgb", "person_mask", "joints_2d")
 
     def __init__(
         self,

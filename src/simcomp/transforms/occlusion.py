@@ -7,6 +7,7 @@ import torch
 from .._checks import check_interval
 from .._device import take
 from ..clip import Clip
+from ..flow import CameraMotionEstimator, camera_motion_estimator, integrate_motion
 from ..functional.composite import hard_composite
 from ..functional.slic import slic_seeds, slic_skimage, slic_video
 from ..functional.visibility import sample_at_joints
@@ -58,14 +59,17 @@ class SuperpixelOcclusion(ClipTransform):
         backend: "torch" (batched, any device) or "skimage" (scikit-image's ``slic`` per clip on
             the CPU, the paper's exact occluders).
         layout: the joints' layout; R10 counts those of its 14 evaluation joints it has.
+        estimator: camera-motion estimator (or its name) for clips without ``camera_shift``
+            (:class:`CameraTrackedComposite` makes one; otherwise it is estimated here).
         p: probability per clip.
 
     Shape:
-        Needs background (B, T, 3, H, W), camera_shift (B, T, 2), person_mask, joints_2d;
+        Needs background (B, T, 3, H, W), person_mask, joints_2d; camera_shift (B, T, 2) if
+        present, else estimated;
         fills occluder bool (B, T, H, W) and masks person_mask.
     """
 
-    requires = ("background", "camera_shift", "person_mask", "joints_2d")
+    requires = ("background", "person_mask", "joints_2d")
 
     def __init__(
         self,
@@ -75,6 +79,7 @@ class SuperpixelOcclusion(ClipTransform):
         min_visible: float = 7.0,
         backend: str = "torch",
         layout: JointLayout = SMPL24,
+        estimator: CameraMotionEstimator | str = "auto",
         p: float = 1.0,
         name: str | None = None,
     ) -> None:
@@ -87,6 +92,7 @@ class SuperpixelOcclusion(ClipTransform):
             raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         self.compactness, self.min_visible, self.backend = compactness, min_visible, backend
         self.layout = layout
+        self.estimator = camera_motion_estimator(estimator)
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
         """Per clip: n_segments, coord_scale, pick_u and the seed grid (seeds, seed_valid, step)."""
@@ -105,7 +111,10 @@ class SuperpixelOcclusion(ClipTransform):
 
     def labels(self, clip: Clip, params: Params) -> torch.Tensor:
         """The supervoxel labelling (B, T, H, W) of each clip."""
-        feats = slic_features(clip.background, clip.camera_shift, params["coord_scale"])
+        shift = clip.camera_shift
+        if shift is None:  # estimated here when no composite step made it
+            shift = integrate_motion(self.estimator(clip.background))
+        feats = slic_features(clip.background, shift, params["coord_scale"])
         if self.backend == "skimage":
             return slic_skimage(feats, params["n_segments"].tolist(), self.compactness)
         return slic_video(

@@ -63,6 +63,7 @@ class KeypointVisibility(ClipTransform):
         p_unhide_legs: R18's probability per clip.
         p_flip: R19's probability per joint and frame.
         layout: the joints' layout (its ``legs`` are R18's); SMPL-24 by default.
+        image_size: (H, W) of the frames, for clips of joints without an image field.
 
     Shape:
         Needs joints_2d (B, T, J, 2) with J = len(layout); fills visible bool (B, T, J).
@@ -76,6 +77,7 @@ class KeypointVisibility(ClipTransform):
         p_unhide_legs: float = 0.5,
         p_flip: float = 0.05,
         layout: JointLayout = SMPL24,
+        image_size: tuple[int, int] | None = None,
         name: str | None = None,
     ) -> None:
         super().__init__(p=1.0, name=name)
@@ -83,6 +85,7 @@ class KeypointVisibility(ClipTransform):
         self.p_unhide_legs = check_range("p_unhide_legs", p_unhide_legs, 0.0, 1.0)
         self.p_flip = check_range("p_flip", p_flip, 0.0, 1.0)
         self.layout = layout
+        self.image_size = None if image_size is None else (int(image_size[0]), int(image_size[1]))
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
         """``unhide_legs`` bool (B,) and ``flip`` bool (B, T, J)."""
@@ -94,9 +97,12 @@ class KeypointVisibility(ClipTransform):
 
     def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Apply R14-R17, then R18 and R19."""
-        size = clip.image_size
+        size = clip.image_size or self.image_size
         if size is None:
-            raise ValueError("KeypointVisibility needs an image field to know the frame size (R14)")
+            raise ValueError(
+                "KeypointVisibility needs the frame size for R14: give the clip an image field "
+                "or pass image_size=(H, W)"
+            )
         visible = visibility_rules(
             clip.joints_2d, size, clip.occluder, clip.total_occlusion, clip.joints_3d,
             clip.person_depth, self.behind,
