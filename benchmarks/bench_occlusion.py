@@ -3,8 +3,8 @@ import torch
 
 from benchmarks.conftest import BATCHES, FRAMES, QUICK, SIZE, report, timed
 from simcomp.data.synthetic import background_clips
+from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
-from simcomp.transforms.occlusion import slic_features
 
 
 def _features(batch, device):

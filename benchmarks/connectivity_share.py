@@ -22,8 +22,8 @@ import torch
 import simcomp.functional.slic as slic_module
 from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import background_clips
+from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_video
-from simcomp.transforms.occlusion import slic_features
 
 
 def _sync(device: torch.device) -> None:

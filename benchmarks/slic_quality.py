@@ -19,8 +19,8 @@ from tests.test_occlusion import _coherence, _explained, _fragmented
 
 from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import background_clips
+from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
-from simcomp.transforms.occlusion import slic_features
 
 COLUMNS = ("per frame", "explained var", "coherence", "fragmented", "min/mean size", "s/clip")
 

@@ -9,8 +9,8 @@ import torch
 
 import simcomp.cuda
 from simcomp.data.synthetic import background_clips
+from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import _assign, _means, slic_seeds, slic_video
-from simcomp.transforms.occlusion import slic_features
 from tests.helpers import gen
 
 KERNELS = sorted(Path(simcomp.cuda.__file__).parent.glob("*.cu"))

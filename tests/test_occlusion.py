@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 
 from simcomp import Clip
 from simcomp.data.synthetic import background_clips, merge, person_clips
+from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
 from simcomp.transforms import CameraTrackedComposite, Compose, SuperpixelOcclusion
-from simcomp.transforms.occlusion import slic_features
 from tests.helpers import assert_clips_equal, gen
 
 

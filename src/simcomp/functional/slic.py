@@ -54,7 +54,7 @@ def slic_seeds(
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
         grids.append(torch.from_numpy(grid).float())
         steps.append(float(max(sl.step or 1 for sl in slices)))
-    k = max(len(g) for g in grids)
+    k = max((len(g) for g in grids), default=0)
     seeds = torch.zeros(len(grids), k, 3)
     valid = torch.zeros(len(grids), k, dtype=torch.bool)
     for i, g in enumerate(grids):
@@ -151,6 +151,8 @@ def slic_video(
         raise ValueError(f"compactness: expected > 0, got {compactness}")
     _reject_nonfinite(features)
     b, t, h, w, c = features.shape
+    if b == 0:
+        return torch.zeros(0, t, h, w, dtype=torch.long, device=features.device)
     dev = features.device
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
     raw = features.float()

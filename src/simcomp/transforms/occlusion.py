@@ -9,34 +9,12 @@ from .._device import take
 from ..clip import Clip
 from ..flow import CameraMotionEstimator, camera_motion_estimator, integrate_motion
 from ..functional.composite import hard_composite
+from ..functional.occlusion import choose_supervoxel, occlusion_kept, slic_features
 from ..functional.slic import slic_seeds, slic_skimage, slic_video
-from ..functional.visibility import sample_at_joints
 from ..joints import SMPL24, JointLayout
 from .base import ClipTransform, Params, uniform
 
 BACKENDS = ("torch", "skimage")
-
-
-def slic_features(
-    background: torch.Tensor, camera_shift: torch.Tensor, coord_scale: torch.Tensor
-) -> torch.Tensor:
-    """R7's features (B, T, H, W, 5): colour, then (x, y) minus the frame's camera shift, scaled.
-
-    Args:
-        background: (B, T, 3, H, W).
-        camera_shift: (B, T, 2) integrated camera motion (R2).
-        coord_scale: (B,) the per-clip scalar, drawn from [4e-4, 6e-4] (R7).
-    """
-    b, t, _, h, w = background.shape
-    ys, xs = torch.meshgrid(
-        torch.arange(h, device=background.device, dtype=torch.float32),
-        torch.arange(w, device=background.device, dtype=torch.float32),
-        indexing="ij",
-    )
-    k = coord_scale.view(b, 1, 1, 1)
-    x = (xs - camera_shift[..., 0, None, None]) * k
-    y = (ys - camera_shift[..., 1, None, None]) * k
-    return torch.cat((background.permute(0, 1, 3, 4, 2), x[..., None], y[..., None]), -1)
 
 
 class SuperpixelOcclusion(ClipTransform):
@@ -125,21 +103,11 @@ class SuperpixelOcclusion(ClipTransform):
         """Label, choose, mask, and discard where R10 says so."""
         labels = self.labels(clip, params)
         b = clip.batch_size
-        # label ids lie below T * H * W (compacting them would sync)
-        k = labels[0].numel()
-        present = torch.zeros(b, k, dtype=torch.bool, device=clip.device)
-        present.scatter_(1, labels.flatten(1), True)
-        # The m-th present label, m = floor(u * number present): a uniform choice on the device.
-        m = (params["pick_u"] * present.sum(1)).floor().long()
-        rank = present.long().cumsum(1) - 1
-        chosen = ((rank == m[:, None]) & present).float().argmax(1)
-        occluder = labels == chosen.view(b, 1, 1, 1)
+        occluder = choose_supervoxel(labels, params["pick_u"])
         masked = clip.person_mask & ~occluder
-        overlaps = (clip.person_mask & occluder).flatten(1).any(1)
         j14 = take(clip.joints_2d, [i for i in self.layout.eval14 if i is not None], -2)
-        covered, inside = sample_at_joints(occluder, j14)
-        mean_visible = (inside & ~covered).sum(-1).float().mean(-1)
-        keep = overlaps & (mean_visible >= self.min_visible) & params["applied"]
+        keep = occlusion_kept(clip.person_mask, occluder, j14, self.min_visible)
+        keep = keep & params["applied"]
         occluder = occluder & keep.view(b, 1, 1, 1)
         person_mask = torch.where(keep.view(b, 1, 1, 1), masked, clip.person_mask)
         changes = {"occluder": occluder, "person_mask": person_mask}
