@@ -15,12 +15,12 @@ import time
 
 import numpy as np
 import torch
-from tests.test_occlusion import _coherence, _explained, _fragmented
 
 from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import background_clips
 from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
+from simcomp.metrics import explained_variation, fragmented_share, temporal_coherence
 
 COLUMNS = ("per frame", "explained var", "coherence", "fragmented", "min/mean size", "s/clip")
 
@@ -29,8 +29,8 @@ def measures(lab: torch.Tensor, colour: torch.Tensor, shift: torch.Tensor) -> li
     sizes = torch.bincount(lab.flatten())
     sizes = sizes[sizes > 0]
     per_frame = np.mean([len(torch.unique(frame)) for frame in lab])
-    return [per_frame, _explained(lab, colour), _coherence(lab, shift), _fragmented(lab),
-            float(sizes.min() / sizes.float().mean())]  # fmt: skip
+    return [per_frame, explained_variation(lab, colour), temporal_coherence(lab, shift),
+            fragmented_share(lab), float(sizes.min() / sizes.float().mean())]  # fmt: skip
 
 
 def main() -> None:

@@ -122,3 +122,24 @@ def test_errors():
         mpjpe(torch.zeros(2, 14, 3, dtype=torch.long), torch.zeros(2, 14, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="at least 3 frames"):
         accel_error(torch.zeros(2, 14, 3), torch.zeros(2, 14, 3))
+
+
+def test_supervoxel_quality_measures_against_references():  # SPEC R6-R8's measures
+    import numpy as np
+    import scipy.ndimage as ndi
+
+    from simcomp.metrics import adjusted_rand_index, fragmented_share
+
+    g = torch.Generator().manual_seed(0)
+    lab = torch.randint(0, 3, (3, 9, 11), generator=g)
+    bad = 0
+    for value in range(3):
+        pieces = np.bincount(ndi.label(lab.numpy() == value)[0].ravel())[1:]
+        bad += pieces.sum() - pieces.max()
+    assert abs(fragmented_share(lab) - bad / lab.numel()) < 1e-12
+    a, b = torch.randint(0, 4, (500,), generator=g), torch.randint(0, 3, (500,), generator=g)
+    assert abs(adjusted_rand_index(a, a + 7) - 1) < 1e-12
+    assert abs(adjusted_rand_index(a, b)) < 0.05  # independent labellings: about 0
+    # the textbook example: ARI of [0,0,1,1] vs [0,0,1,2] is 0.5714...
+    ari = adjusted_rand_index(torch.tensor([0, 0, 1, 1]), torch.tensor([0, 0, 1, 2]))
+    assert abs(ari - 4 / 7) < 1e-9

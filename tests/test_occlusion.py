@@ -8,6 +8,7 @@ from simcomp import Clip
 from simcomp.data.synthetic import background_clips, merge, person_clips
 from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
+from simcomp.metrics import explained_variation, fragmented_share, temporal_coherence
 from simcomp.transforms import CameraTrackedComposite, Compose, SuperpixelOcclusion
 from tests.helpers import assert_clips_equal, gen
 
@@ -99,41 +100,6 @@ def test_replay_and_skimage_backend(small):
     assert sk.occluder.shape == (1, 9, 96, 128)
 
 
-def _fragmented(lab):
-    """Fraction of pixels outside the largest 6-connected piece of their label."""
-    import scipy.ndimage as ndi
-
-    lab, bad = lab.numpy(), 0
-    for value in np.unique(lab):
-        pieces = np.bincount(ndi.label(lab == value)[0].ravel())[1:]
-        bad += pieces.sum() - pieces.max()
-    return bad / lab.size
-
-
-def _explained(lab, colour):
-    colour, lab = colour.reshape(-1, 3), torch.unique(lab.reshape(-1), return_inverse=True)[1]
-    cnt = torch.bincount(lab).float().clamp(min=1)
-    mean = torch.zeros(len(cnt), 3).index_add_(0, lab, colour) / cnt[:, None]
-    return float(((mean[lab] - colour.mean(0)) ** 2).sum() / ((colour - colour.mean(0)) ** 2).sum())
-
-
-def _coherence(lab, shift):
-    """Size-weighted IoU of each supervoxel's footprint moved by the true motion, frame to frame."""
-    t, h, w = lab.shape
-    total = weight = 0.0
-    for i in range(t - 1):
-        dx, dy = (shift[i + 1] - shift[i]).round().long().tolist()
-        a = torch.roll(lab[i], (dy, dx), (0, 1))[
-            max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)
-        ]
-        b = lab[i + 1][max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)]
-        for value in torch.unique(a):
-            sa, sb = a == value, b == value
-            total += sa.sum().item() * (sa & sb).sum().item() / (sa | sb).sum().item()
-            weight += sa.sum().item()
-    return total / weight
-
-
 def test_quality_against_skimage():  # SPEC R6, SPEC R7, SPEC R8 against scikit-image's slic
     ours_ev, ref_ev, ours_coh, ref_coh = [], [], [], []
     for n, seed in ((10, 0), (20, 1), (30, 2)):
@@ -144,14 +110,14 @@ def test_quality_against_skimage():  # SPEC R6, SPEC R7, SPEC R8 against scikit-
         ref = slic_skimage(feats, [n])[0]
         count = [np.mean([len(torch.unique(lab[t])) for t in range(31)]) for lab in (ours, ref)]
         assert 0.5 * count[1] <= count[0] <= 1.5 * count[1]  # superpixels per frame
-        assert _fragmented(ours) == 0  # every supervoxel one 6-connected region
+        assert fragmented_share(ours) == 0  # every supervoxel one 6-connected region
         sizes = torch.bincount(ours.flatten())
         assert sizes[sizes > 0].min() >= 0.5 * ours.numel() / valid.sum()  # none below half
         colour = clip.background[0].permute(0, 2, 3, 1)
-        ours_ev.append(_explained(ours, colour))
-        ref_ev.append(_explained(ref, colour))
-        ours_coh.append(_coherence(ours, clip.camera_shift[0]))
-        ref_coh.append(_coherence(ref, clip.camera_shift[0]))
+        ours_ev.append(explained_variation(ours, colour))
+        ref_ev.append(explained_variation(ref, colour))
+        ours_coh.append(temporal_coherence(ours, clip.camera_shift[0]))
+        ref_coh.append(temporal_coherence(ref, clip.camera_shift[0]))
     assert np.mean(ours_ev) >= np.mean(ref_ev) - 0.02
     assert np.mean(ours_coh) >= np.mean(ref_coh) - 0.02
 
@@ -179,6 +145,6 @@ def test_every_supervoxel_is_one_region_of_at_least_half_the_mean_size(shape, n,
     feats = noise * torch.rand(1, t, h, w, 5, generator=g) + (1 - noise) * ramp
     seeds, valid, step = slic_seeds(shape, [n])
     lab = slic_video(feats, seeds, valid, step)[0]
-    assert _fragmented(lab) == 0
+    assert fragmented_share(lab) == 0
     sizes = torch.bincount(lab.flatten())
     assert sizes[sizes > 0].min() >= 0.5 * lab.numel() / valid.sum() or (sizes > 0).sum() == 1
