@@ -15,9 +15,7 @@ import cv2
 import numpy as np
 import torch
 
-from simcomp import Clip
-from simcomp.data.pw3d import Track
-from simcomp.functional.visibility import occlude_sparse_frames
+from simcomp.data.pw3d import Track, read_frames, track_clip
 from simcomp.joints import SMPL_TO_LSP14
 from simcomp.metrics import accel_error, mpjpe, pa_mpjpe, pck, procrustes_align
 from simcomp.transforms import Compose, MotionInputs, PersonCrop
@@ -65,35 +63,6 @@ def windows(n: int, length: int) -> list[int]:
     return starts
 
 
-def track_inputs(track: Track, frames: np.ndarray, cfg: Config, proto: Protocol) -> Clip:
-    """A Clip (B = 1) of a window: frames, detections as 24-joint keypoints, R13 occlusion."""
-    t = len(frames)
-    joints = np.full((t, 24, 2), -1.0)  # missing: invisible, finite, outside the frame
-    visible = np.zeros((t, 24), bool)
-    seen = track.confidence > proto.confidence  # (T, 14)
-    for k, smpl in enumerate(SMPL_TO_LSP14):
-        joints[:, smpl] = track.keypoints_2d[:, k]
-        visible[:, smpl] = seen[:, k]
-    vis = torch.from_numpy(visible)[None]
-    return Clip(
-        frames=torch.from_numpy(frames).permute(0, 3, 1, 2)[None].float() / 255,
-        joints_2d=torch.from_numpy(joints).float()[None],
-        visible=vis,
-        total_occlusion=occlude_sparse_frames(vis[..., list(SMPL_TO_LSP14)], proto.min_visible),
-    )
-
-
-def read_frames(track: Track, start: int, stop: int) -> np.ndarray:
-    """RGB uint8 (T, H, W, 3), decoded lazily from the track's image paths."""
-    out = []
-    for path in track.images[start:stop]:
-        img = cv2.imread(str(path))
-        if img is None:
-            raise FileNotFoundError(f"{path}: missing or unreadable 3DPW image")
-        out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-    return np.stack(out)
-
-
 @torch.no_grad()
 def predict_track(model, track: Track, cfg: Config, proto: Protocol, device) -> np.ndarray:
     """Predicted 24 joints (N, 24, 3) for every frame of a track."""
@@ -108,7 +77,8 @@ def predict_track(model, track: Track, cfg: Config, proto: Protocol, device) -> 
         stop = min(n, start + proto.clip_length)
         window = Track(**{**track.__dict__, "keypoints_2d": track.keypoints_2d[start:stop],
                           "confidence": track.confidence[start:stop]})  # fmt: skip
-        clip = track_inputs(window, read_frames(track, start, stop), cfg, proto).to(device)
+        frames = read_frames(track, start, stop)
+        clip = track_clip(window, frames, proto.confidence, proto.min_visible).to(device)
         clip = assemble(clip, torch.Generator().manual_seed(0))
         joints = per_frame(model(clip.inputs))[0].float().cpu().numpy()  # (T, 24, 3)
         fresh = ~done[start:stop]

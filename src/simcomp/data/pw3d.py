@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..joints import COCO18_TO_LSP14
+from ..clip import Clip
+from ..joints import COCO18_TO_LSP14, SMPL_TO_LSP14
 
 SPLITS = ("train", "validation", "test")
 
@@ -141,3 +142,54 @@ def load_split(root: str | Path, split: str = "test", skip_bad: bool = False) ->
                 raise
             warnings.warn(f"{f}: skipped ({err})", stacklevel=2)
     return tracks
+
+
+def read_frames(track: Track, start: int, stop: int) -> np.ndarray:
+    """RGB uint8 (T, H, W, 3) of frames ``start .. stop - 1``, decoded from the image paths."""
+    import cv2
+
+    out = []
+    for path in track.images[start:stop]:
+        img = cv2.imread(str(path))
+        if img is None:
+            raise FileNotFoundError(f"{path}: missing or unreadable 3DPW image")
+        out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    return np.stack(out)
+
+
+def track_clip(
+    track: Track, frames: np.ndarray, confidence: float = 0.1, min_visible: int = 7
+) -> Clip:
+    """A Clip (B = 1) of a track's frames, its detections as SMPL-24 keypoints, R13's occlusion.
+
+    Ready for :class:`~simcomp.transforms.PersonCrop` and
+    :class:`~simcomp.transforms.MotionInputs`.
+
+    Args:
+        track: a :class:`Track` (or a window of one: its keypoints and confidences sliced).
+        frames: RGB uint8 (T, H, W, 3) of those frames (:func:`read_frames`).
+        confidence: a detection counts as seen above this.
+        min_visible: frames with fewer seen joints are totally occluded (R13).
+
+    Returns:
+        Clip with frames, joints_2d (1, T, 24, 2) (joints 3DPW does not detect: -1, hidden),
+        visible and total_occlusion.
+    """
+    import torch
+
+    from ..functional.visibility import occlude_sparse_frames
+
+    t = len(frames)
+    joints = np.full((t, 24, 2), -1.0)  # missing: invisible, finite, outside the frame
+    visible = np.zeros((t, 24), bool)
+    seen = track.confidence > confidence  # (T, 14)
+    for k, smpl in enumerate(SMPL_TO_LSP14):
+        joints[:, smpl] = track.keypoints_2d[:, k]
+        visible[:, smpl] = seen[:, k]
+    vis = torch.from_numpy(visible)[None]
+    return Clip(
+        frames=torch.from_numpy(frames).permute(0, 3, 1, 2)[None].float() / 255,
+        joints_2d=torch.from_numpy(joints).float()[None],
+        visible=vis,
+        total_occlusion=occlude_sparse_frames(vis[..., list(SMPL_TO_LSP14)], min_visible),
+    )
