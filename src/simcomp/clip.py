@@ -52,7 +52,7 @@ class Clip:
     - joints_2d ``(B, T, J, 2)`` pixels (x, y); joints_3d ``(B, T, J, 3)`` camera frame, metres
       (x right, y down, z forward); visible bool ``(B, T, J)``
     - camera_shift ``(B, T, 2)``: a static scene point at pixel p in frame T//2 is at
-      p + camera_shift[t] in frame t (SPEC R2)
+      p + camera_shift[t] in frame t (R2)
     - total_occlusion bool ``(B, T)``; boxes ``(B, T, 4)`` as (x0, y0, x1, y1) pixels
     - smpl_pose ``(B, T, 72)``, smpl_shape ``(B, T, 10)``; focal and principal_point ``(B, 2)``
       pixels, the pinhole intrinsics of the person's camera

@@ -1,4 +1,4 @@
-"""Camera motion and optical flow estimators behind one small protocol (SPEC R1, R2).
+"""Camera motion and optical flow estimators behind one small protocol (R1, R2).
 
 Sign conventions (tested):
 
@@ -188,7 +188,7 @@ def _shift(x: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
 
 
 class OpenCVFlowMedian:
-    """The CPU reference of SPEC R1: OpenCV dense flow (DIS or Farneback), per-frame median.
+    """The CPU reference of R1: OpenCV dense flow (DIS or Farneback), per-frame median.
 
     Runs clip by clip and frame by frame on the CPU with NumPy, as the paper's offline pipeline
     did; the result is moved back to the frames' device.

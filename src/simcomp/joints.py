@@ -34,14 +34,14 @@ LSP14_BONES: tuple[tuple[int, int], ...] = (
     (0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (6, 7), (7, 8), (9, 10), (10, 11),
     (8, 12), (9, 12), (2, 8), (3, 9), (12, 13),
 )  # fmt: skip
-# The 14 evaluation joints (SPEC "14 evaluation joints", R32) from SMPL's kinematic joints.
+# The 14 evaluation joints (the 14 evaluation joints, R32) from SMPL's kinematic joints.
 SMPL_TO_LSP14: tuple[int, ...] = (8, 5, 2, 1, 4, 7, 21, 19, 17, 16, 18, 20, 12, 15)
 
-# The 12 heatmap joints (SPEC R23): the 14 minus neck and head, in LSP order.
+# The 12 heatmap joints (R23): the 14 minus neck and head, in LSP order.
 HEATMAP_JOINT_NAMES: tuple[str, ...] = LSP14_JOINT_NAMES[:12]
 SMPL_TO_HEATMAP12: tuple[int, ...] = SMPL_TO_LSP14[:12]
 
-# Leg joints that SPEC R18 unhides: hips, knees, ankles (SMPL indices).
+# Leg joints that R18 unhides: hips, knees, ankles (SMPL indices).
 LEG_JOINT_NAMES: tuple[str, ...] = (
     "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
 )  # fmt: skip

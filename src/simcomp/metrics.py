@@ -1,6 +1,6 @@
-"""Pose metrics (SPEC R32-R33), batched in torch over any leading dimensions, on any device.
+"""Pose metrics (R32-R33), batched in torch over any leading dimensions, on any device.
 
-The formulas are those of HMR, HMMR, SPIN, VIBE and VideoPose3D (see shared FORMATS.md).
+The formulas are those of HMR, HMMR, SPIN, VIBE and VideoPose3D, as in their public code.
 Every function takes joints in metres and returns metres; pass ``scale=1000`` for millimetres.
 """
 
@@ -154,7 +154,7 @@ def velocity_error(pred: torch.Tensor, gt: torch.Tensor, scale: float = 1.0) -> 
     return (pred.diff(dim=-3) - gt.diff(dim=-3)).norm(dim=-1).mean(-1) * scale
 
 
-# --- supervoxel quality (SPEC R6-R8): what slic_video is measured by against scikit-image ---
+# --- supervoxel quality (R6-R8): what slic_video is measured by against scikit-image ---
 
 
 def fragmented_share(labels: torch.Tensor) -> float:

@@ -27,7 +27,7 @@ def doersch2019(
     crop_size: int = 224,
     layout: JointLayout = SMPL24,
 ) -> Compose:
-    """Doersch & Zisserman 2019's data pipeline, paper defaults (SPEC R1-R24).
+    """Doersch & Zisserman 2019's data pipeline, paper defaults (R1-R24).
 
     Camera-tracked compositing, motion-compensated SLIC occlusion, total occlusion, keypoint
     visibility, HMR crops and the flow + keypoint inputs.

@@ -5,7 +5,7 @@ a smooth random pan (up to ``max_pan`` px/frame), a small zoom and shake. Option
 objects (elliptical patches of other photos with their own motion, up to ~20% of the frame)
 give the scene motion that is not camera motion. Each clip returns its true camera path as
 ``camera_shift``: a static scene point at pixel p in frame T//2 is at p + camera_shift[t] in
-frame t (SPEC R2's convention).
+frame t (R2's convention).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def background_clips(
         max_pan: largest pan speed, px per frame, per axis.
         moving_objects: at most this many independently moving objects per clip (0: none).
         max_object_area: their total area as a fraction of the frame, at most.
-        static: one frame repeated and camera_shift 0 (SPEC R4's static background).
+        static: one frame repeated and camera_shift 0 (R4's static background).
         photos: indices into ``PHOTOS`` to draw from (default: all), e.g. to keep evaluation
             photos apart from training ones.
 

@@ -37,7 +37,7 @@ class SyntheticClips(Dataset):
         size: (H, W).
         seed: base seed.
         dtype: float dtype of the image fields.
-        static_background: SPEC R4's static mode for the backgrounds.
+        static_background: R4's static mode for the backgrounds.
         photos: indices into ``PHOTOS`` for the backgrounds (default: all).
     """
 

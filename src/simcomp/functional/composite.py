@@ -1,4 +1,4 @@
-"""Camera-tracked compositing kernels (SPEC R3, R5): pure, batched, no randomness."""
+"""Camera-tracked compositing kernels (R3, R5): pure, batched, no randomness."""
 
 from __future__ import annotations
 

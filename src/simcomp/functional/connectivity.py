@@ -1,4 +1,4 @@
-"""Exact 6-connected components of labelled clips, and the merge of small pieces (SPEC R6).
+"""Exact 6-connected components of labelled clips, and the merge of small pieces (R6).
 
 Both work on label volumes (B, T, H, W) and number the regions of each clip 0, 1, 2, ... in
 the raster order (t, y, x) of their first voxels: compact, canonical ids that depend neither on

@@ -1,4 +1,4 @@
-"""Person crops in the HMR style (SPEC R20-R21): boxes from keypoints, paired crops."""
+"""Person crops in the HMR style (R20-R21): boxes from keypoints, paired crops."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Network inputs (SPEC R12, R22-R24): flow channels, keypoint heatmaps, the occlusion indicator."""
+"""Network inputs (R12, R22-R24): flow channels, keypoint heatmaps, the occlusion indicator."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Supervoxel occlusion on plain tensors (SPEC R7, R9, R10): features, the choice, the test."""
+"""Supervoxel occlusion on plain tensors (R7, R9, R10): features, the choice, the test."""
 
 from __future__ import annotations
 

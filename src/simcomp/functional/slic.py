@@ -1,4 +1,4 @@
-"""SLIC supervoxels over whole clips (SPEC R6-R8), batched in torch, and the scikit-image baseline.
+"""SLIC supervoxels over whole clips (R6-R8), batched in torch, and the scikit-image baseline.
 
 The problem is scikit-image's ``slic`` on a 3-D multichannel volume with ``convert2lab=False``
 (0.26): one global min-max rescale of the features, a seed grid over (t, y, x) from

@@ -1,4 +1,4 @@
-"""Keypoint visibility and total-occlusion kernels (SPEC R11-R19): pure, batched."""
+"""Keypoint visibility and total-occlusion kernels (R11-R19): pure, batched."""
 
 from __future__ import annotations
 

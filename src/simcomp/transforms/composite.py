@@ -1,4 +1,4 @@
-"""Camera-tracked compositing (SPEC R1-R5)."""
+"""Camera-tracked compositing (R1-R5)."""
 
 from __future__ import annotations
 

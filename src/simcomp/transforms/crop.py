@@ -1,4 +1,4 @@
-"""Person crops and network inputs (SPEC R20-R24)."""
+"""Person crops and network inputs (R20-R24)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Motion-compensated SLIC occlusion (SPEC R6-R10)."""
+"""Motion-compensated SLIC occlusion (R6-R10)."""
 
 from __future__ import annotations
 

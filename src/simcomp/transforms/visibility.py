@@ -1,4 +1,4 @@
-"""Total occlusion (SPEC R11-R12) and keypoint visibility randomization (R14-R19)."""
+"""Total occlusion (R11-R12) and keypoint visibility randomization (R14-R19)."""
 
 from __future__ import annotations
 
