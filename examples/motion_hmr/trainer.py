@@ -116,12 +116,12 @@ class TargetDomain:
         h, w = clip.image_size
         side = min(h, w)
         box = torch.tensor([(w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2])
-        clip = clip.replace(
-            frames=clip.background,
-            boxes=box.to(self.device).expand(b, t, 4),
-            crop_joints_2d=torch.zeros(b, t, 24, 2, device=self.device),
-            visible=torch.zeros(b, t, 24, dtype=torch.bool, device=self.device),
-        )
+        clip = clip.replace(frames=clip.background, boxes=box.to(self.device).expand(b, t, 4))
+        if "keypoints" in self.inputs.kinds:  # real videos come without detections: no heatmaps
+            clip = clip.replace(
+                crop_joints_2d=torch.zeros(b, t, 24, 2, device=self.device),
+                visible=torch.zeros(b, t, 24, dtype=torch.bool, device=self.device),
+            )
         return self.inputs(clip).inputs
 
 

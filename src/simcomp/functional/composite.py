@@ -40,6 +40,14 @@ def place_person(
 
     Returns:
         rgb, mask, depth, joints_2d, joints_3d moved.
+
+    Example:
+        >>> rgb, mask = torch.ones(1, 1, 3, 4, 4), torch.zeros(1, 1, 4, 4, dtype=torch.bool)
+        >>> mask[..., 0, 0] = True
+        >>> out = place_person(rgb, mask, None, torch.tensor([[[[0.5, 0.5]]]]), None,
+        ...     torch.tensor([[[2.0, 1.0]]]), torch.ones(1), torch.tensor([[2.0, 2.0]]))
+        >>> out[1][0, 0].nonzero().tolist(), out[3][0, 0, 0].tolist()
+        ([[1, 2]], [2.5, 1.5])
     """
     b, t, _, h, w = rgb.shape
     sizes: dict[str, int] = {}
@@ -88,6 +96,11 @@ def hard_composite(
 
     Shape:
         person_rgb, background (B, T, 3, H, W); person_mask bool (B, T, H, W) -> (B, T, 3, H, W).
+
+    Example:
+        >>> rgb, bg = torch.ones(1, 1, 3, 1, 2), torch.zeros(1, 1, 3, 1, 2)
+        >>> hard_composite(rgb, torch.tensor([[[[True, False]]]]), bg)[0, 0, 0].tolist()
+        [[1.0, 0.0]]
     """
     check_tensor("person_mask", person_mask, (None, None, None, None), dtype="bool")
     return torch.where(person_mask[:, :, None], person_rgb, background)

@@ -60,6 +60,11 @@ def connected_and_merged(
 
     Shape:
         labels (B, T, H, W) integers, min_size (B,) -> long (B, T, H, W).
+
+    Example:
+        >>> labels = torch.tensor([[[[0, 0, 0, 1, 0, 0]]]])
+        >>> connected_and_merged(labels, torch.tensor([2.0]))
+        tensor([[[[0, 0, 0, 0, 1, 1]]]])
     """
     check_tensor("labels", labels, ("B", "T", "H", "W"), dtype="int")
     check_tensor("min_size", min_size, (labels.shape[0],), dtype="float")
@@ -146,6 +151,11 @@ def merge_small_components(
 
     Returns:
         long (B, T, H, W): the merged regions, numbered per clip from 0 in raster order.
+
+    Example:
+        >>> comp = connected_components(torch.tensor([[[[0, 0, 0, 1, 0, 0]]]]))
+        >>> comp, merge_small_components(comp, torch.tensor([2.0]))
+        (tensor([[[[0, 0, 0, 1, 2, 2]]]]), tensor([[[[0, 0, 0, 0, 1, 1]]]]))
     """
     check_tensor("comp", comp, ("B", "T", "H", "W"), dtype="int")
     check_tensor("min_size", min_size, (comp.shape[0],), dtype="float")

@@ -35,6 +35,12 @@ def hmr_boxes(
 
     Returns:
         boxes (B, T, 4) as (x0, y0, x1, y1) in frame pixels, square.
+
+    Example:
+        >>> joints = torch.tensor([[50.0, 20.0], [50.0, 170.0]]).expand(1, 1, 2, 2)
+        >>> box = hmr_boxes(joints, None, (240, 320), crop_size=224, person_size=150.0)
+        >>> [round(v) for v in box[0, 0].tolist()]
+        [-62, -17, 162, 207]
     """
     h, w = image_size
     inside = torch.isfinite(joints_2d).all(-1) & (joints_2d[..., 0] >= 0) & (joints_2d[..., 0] < w)
@@ -76,7 +82,13 @@ def _smooth(x: torch.Tensor, weight: torch.Tensor, sigma: float) -> torch.Tensor
 
 
 def to_box_coords(points: torch.Tensor, boxes: torch.Tensor, crop_size: int = 224) -> torch.Tensor:
-    """Points (B, T, J, 2) in frame pixels -> pixels of the crop of boxes (B, T, 4)."""
+    """Points (B, T, J, 2) in frame pixels -> pixels of the crop of boxes (B, T, 4).
+
+    Example:
+        >>> box = torch.tensor([[[10.0, 5.0, 30.0, 25.0]]])
+        >>> to_box_coords(torch.tensor([[[[20.0, 15.0]]]]), box, 16)
+        tensor([[[[8., 8.]]]])
+    """
     scale = crop_size / (boxes[..., 2:] - boxes[..., :2])
     return (points - boxes[..., None, :2]) * scale[..., None, :]
 
@@ -87,6 +99,11 @@ def crop_boxes(images: torch.Tensor, boxes: torch.Tensor, crop_size: int = 224) 
     A box's continuous extent [x0, x1) maps onto the crop's pixels, so crop pixel u (centre
     u + 0.5) samples frame position x0 + (u + 0.5) * (x1 - x0) / S, matching
     :func:`to_box_coords`.
+
+    Example:
+        >>> images = torch.rand(1, 2, 3, 40, 60)
+        >>> crop_boxes(images, torch.tensor([[[10.0, 5.0, 30.0, 25.0]]]).expand(1, 2, 4), 16).shape
+        torch.Size([1, 2, 3, 16, 16])
     """
     b, t, c, h, w = images.shape
     s = crop_size
@@ -111,6 +128,12 @@ def paired_crops(
 
     Shape:
         frames (B, T, C, H, W), boxes (B, T, 4) -> two tensors (B, T-1, C, S, S).
+
+    Example:
+        >>> frames = torch.rand(1, 3, 3, 40, 60)
+        >>> boxes = torch.tensor([10.0, 5.0, 30.0, 25.0]).expand(1, 3, 4)
+        >>> [x.shape for x in paired_crops(frames, boxes, 16)]
+        [torch.Size([1, 2, 3, 16, 16]), torch.Size([1, 2, 3, 16, 16])]
     """
     first = crop_boxes(frames[:, :-1], boxes[:, :-1], crop_size)
     second = crop_boxes(frames[:, 1:], boxes[:, :-1], crop_size)

@@ -8,7 +8,13 @@ FLOW_SCALE = 20.0  # R22: flow is divided by 20 to be roughly in [-1, 1]
 
 
 def flow_channels(flow: torch.Tensor) -> torch.Tensor:
-    """R22: flow (..., 2, H, W) in pixels -> (..., 3, H, W): flow / 20 and its magnitude."""
+    """R22: flow (..., 2, H, W) in pixels -> (..., 3, H, W): flow / 20 and its magnitude.
+
+    Example:
+        >>> x = flow_channels(torch.tensor([3.0, 4.0]).view(2, 1, 1))
+        >>> [round(v, 2) for v in x[:, 0, 0].tolist()]
+        [0.15, 0.2, 0.25]
+    """
     scaled = flow / FLOW_SCALE
     return torch.cat((scaled, scaled.norm(dim=-3, keepdim=True)), -3)
 
@@ -26,6 +32,11 @@ def keypoint_heatmaps(
 
     Returns:
         (..., J, S, S) in [0, 1].
+
+    Example:
+        >>> maps = keypoint_heatmaps(torch.tensor([[4.5, 2.5]]), torch.tensor([True]), size=8)
+        >>> maps.shape, maps[0, 2, 4].item()
+        (torch.Size([1, 8, 8]), 1.0)
     """
     centres = torch.arange(size, device=joints.device, dtype=joints.dtype) + 0.5
     keep = (visible & torch.isfinite(joints).all(-1))[..., None]
@@ -45,6 +56,12 @@ def assemble_inputs(parts: list[torch.Tensor], occluded: torch.Tensor) -> torch.
 
     Returns:
         (B, P, sum C_i + 1, S, S): the features (0 where occluded) then the indicator channel.
+
+    Example:
+        >>> parts = [torch.ones(1, 2, 3, 4, 4)]
+        >>> x = assemble_inputs(parts, torch.tensor([[False, True]]))
+        >>> x.shape, x[0, :, :3].amax((1, 2, 3)).tolist(), x[0, :, 3, 0, 0].tolist()
+        (torch.Size([1, 2, 4, 4, 4]), [1.0, 0.0], [0.0, 1.0])
     """
     o = occluded[..., None, None, None]
     first = parts[0]

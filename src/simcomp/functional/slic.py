@@ -42,6 +42,11 @@ def slic_seeds(
     Returns:
         seeds (B, K, 3) float (t, y, x), valid bool (B, K) (K = the largest grid, padded), and
         step (B,) float, the grid's largest step (scikit-image's ``step``).
+
+    Example:
+        >>> seeds, valid, step = slic_seeds((31, 240, 320), [20])
+        >>> seeds.shape, int(valid.sum()), step.tolist()
+        (torch.Size([1, 20, 3]), 20, [62.0])
     """
     from skimage.util import regular_grid
 
@@ -285,6 +290,10 @@ def slic_skimage(
 
     Shape:
         features (B, T, H, W, C) -> labels long (B, T, H, W) on the features' device.
+
+    Example:
+        >>> slic_skimage(torch.rand(1, 2, 16, 16, 3), [4]).shape
+        torch.Size([1, 2, 16, 16])
     """
     from skimage.segmentation import slic
 

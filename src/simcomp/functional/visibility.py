@@ -19,6 +19,11 @@ def sample_at_joints(
 
     Returns:
         values (B, T, J) (undefined where outside) and inside bool (B, T, J).
+
+    Example:
+        >>> image = torch.tensor([[[[True, False]]]])
+        >>> sample_at_joints(image, torch.tensor([[[[0.5, 0.5], [1.5, 0.5], [5.0, 0.0]]]]))
+        (tensor([[[ True, False, False]]]), tensor([[[ True,  True, False]]]))
     """
     b, t, h, w = image.shape
     x, y = joints_2d[..., 0].floor(), joints_2d[..., 1].floor()
@@ -53,6 +58,11 @@ def visibility_rules(
 
     Returns:
         visible bool (B, T, J).
+
+    Example:
+        >>> joints = torch.tensor([[[[1.5, 1.5], [9.0, 1.0]]]])
+        >>> visibility_rules(joints, (4, 4)).tolist()
+        [[[True, False]]]
     """
     h, w = image_size
     x, y = joints_2d[..., 0], joints_2d[..., 1]
@@ -84,6 +94,12 @@ def randomize_visibility(
 
     Returns:
         visible bool (B, T, J).
+
+    Example:
+        >>> visible = torch.zeros(1, 1, 4, dtype=torch.bool)
+        >>> flip = torch.tensor([[[False, False, False, True]]])
+        >>> randomize_visibility(visible, torch.tensor([True]), flip, (0, 1)).int().tolist()
+        [[[1, 1, 0, 1]]]
     """
     check_tensor("flip", flip, tuple(visible.shape), dtype="bool")
     legs = torch.zeros(visible.shape[-1], dtype=torch.bool)
@@ -94,11 +110,22 @@ def randomize_visibility(
 
 
 def occlusion_run(start: torch.Tensor, length: torch.Tensor, num_frames: int) -> torch.Tensor:
-    """Bool (B, T): frames ``start <= t < start + length`` (R11); length 0 gives none."""
+    """Bool (B, T): frames ``start <= t < start + length`` (R11); length 0 gives none.
+
+    Example:
+        >>> occlusion_run(torch.tensor([1]), torch.tensor([2]), 5).tolist()
+        [[False, True, True, False, False]]
+    """
     t = torch.arange(num_frames, device=start.device)
     return (t >= start[:, None]) & (t < (start + length)[:, None])
 
 
 def occlude_sparse_frames(visible: torch.Tensor, min_visible: int = 7) -> torch.Tensor:
-    """R13: bool (B, T), frames with fewer than ``min_visible`` visible keypoints."""
+    """R13: bool (B, T), frames with fewer than ``min_visible`` visible keypoints.
+
+    Example:
+        >>> visible = torch.tensor([[[True] * 9, [True] * 3 + [False] * 6]])
+        >>> occlude_sparse_frames(visible, min_visible=7).tolist()
+        [[False, True]]
+    """
     return visible.sum(-1) < min_visible

@@ -97,7 +97,10 @@ class MotionInputs(ClipTransform):
         layout: the joints' layout; its 12 heatmap joints are drawn (a missing one: zeros).
     """
 
-    requires = ("frames", "boxes", "crop_joints_2d")
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """Frames and boxes; the crop joints only for heatmaps."""
+        return ("frames", "boxes") + (("crop_joints_2d",) if "keypoints" in self.kinds else ())
 
     @property
     def joint_layout(self) -> JointLayout | None:
