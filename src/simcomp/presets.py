@@ -26,11 +26,34 @@ def doersch2019(
     total_occlusion_p: float = 0.5,
     crop_size: int = 224,
     layout: JointLayout = SMPL24,
+    offset: tuple[tuple[float, float], tuple[float, float]] | None = None,
+    zoom: tuple[float, float] | None = None,
+    unhide_outside: bool = True,
 ) -> Compose:
-    """Doersch & Zisserman 2019's data pipeline, paper defaults (R1-R24).
+    """Doersch & Zisserman 2019's data pipeline, the paper's settings by default (R1-R24).
 
     Camera-tracked compositing, motion-compensated SLIC occlusion, total occlusion, keypoint
-    visibility, HMR crops and the flow + keypoint inputs.
+    visibility, HMR crops and the flow + keypoint inputs. Every default and where it comes from
+    (rules in docs/rules.md):
+
+    - camera motion: median flow (R1), integrated from the centre frame (R2); the person
+      follows it (R3) with no other placement change (the paper has none: ``offset`` and
+      ``zoom`` add one); hard masks (R5).
+    - SLIC: whole clip (R6), colour + camera-compensated coordinates times U[4e-4, 6e-4]
+      (R7), compactness 0.01 and 10-30 segments per clip (R8); one supervoxel (R9), kept when
+      it overlaps the person and leaves 7 of the 14 joints per frame on average (R10).
+    - total occlusion: runs of 1-15 frames (R11) on half the clips: the paper says "some"
+      clips, without a number; 0.5 is our choice (``total_occlusion_p``).
+    - visibility: hidden outside the frame, under the occluder, on occluded frames, or 0.2 m
+      behind the body (R14-R17); legs unhidden with probability 0.5 (R18, literally all six
+      leg joints; ``unhide_outside=False`` keeps those outside the frame hidden); flips with
+      probability 0.05 (R19).
+    - crops: 224 px with the person ~150 px (R20), paired (R21); flow / 20 and its magnitude
+      (R22); 12 heatmaps of sigma 10 px (R23); the occlusion indicator (R24).
+    - flow: the paper used TVL1 offline; here "auto" picks OpenCV DIS on CPU tensors and the
+      torch estimators on the GPU. Name one (``estimator="dis"``, ``flow="dis"``) to get the
+      same flow on every device; the Motion HMR trainer records the one it used in its
+      checkpoint and the evaluator uses it.
 
     Args:
         occlusion: SLIC occlusion (Table 2's "no occlusions" is False).
@@ -47,6 +70,9 @@ def doersch2019(
         total_occlusion_p: probability per clip of a total occlusion (the paper: "some").
         crop_size: side of the person crops (224; smaller for quick CPU runs).
         layout: the joints' layout (SMPL-24; ``simcomp.joints.COCO17`` and others work too).
+        offset: an extra random placement, ((x min, x max), (y min, y max)) pixels; None: none.
+        zoom: an extra random zoom, (min, max); None: none.
+        unhide_outside: R18 also unhides leg joints outside the frame (the paper's reading).
 
     Returns:
         A Compose; call it on a Clip of person and background fields.
@@ -56,12 +82,15 @@ def doersch2019(
         ['camera_tracked_composite', 'total_occlusion', 'keypoint_visibility']
     """
     mode = "static" if static_background else ("tracked" if tracking else "untracked")
-    steps = [CameraTrackedComposite(mode=mode, estimator=estimator)]
+    placement = {"offset": offset} if offset is not None else {}
+    if zoom is not None:
+        placement["scale"] = zoom
+    steps = [CameraTrackedComposite(mode=mode, estimator=estimator, **placement)]
     if occlusion:
         steps.append(SuperpixelOcclusion(backend=slic_backend, layout=layout))
     steps += [
         TotalOcclusion(p=total_occlusion_p),
-        KeypointVisibility(layout=layout),
+        KeypointVisibility(layout=layout, unhide_outside=unhide_outside),
         PersonCrop(crop_size=crop_size, person_size=150.0 * crop_size / 224),
         MotionInputs(kinds=inputs, flow=flow, crop_size=crop_size, layout=layout),
     ]

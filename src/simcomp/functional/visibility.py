@@ -83,6 +83,7 @@ def randomize_visibility(
     unhide_legs: torch.Tensor,
     flip: torch.Tensor,
     leg_joints: tuple[int, ...],
+    unhide_only: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """R18 then R19: unhide the leg joints of the chosen clips, then flip the chosen joints.
 
@@ -91,6 +92,8 @@ def randomize_visibility(
         unhide_legs: bool (B,), clips whose leg joints become visible (R18).
         flip: bool (B, T, J), joints whose visibility is inverted afterwards (R19).
         leg_joints: indices of the leg joints in J.
+        unhide_only: optional bool (B, T, J): R18 unhides only these (say, joints inside
+            the frame); None unhides every leg joint, the paper's literal rule.
 
     Returns:
         visible bool (B, T, J).
@@ -105,8 +108,10 @@ def randomize_visibility(
     legs = torch.zeros(visible.shape[-1], dtype=torch.bool)
     legs[list(leg_joints)] = True
     legs = upload(legs, visible.device)
-    visible = visible | (unhide_legs[:, None, None] & legs)
-    return visible ^ flip
+    unhide = unhide_legs[:, None, None] & legs
+    if unhide_only is not None:
+        unhide = unhide & unhide_only
+    return (visible | unhide) ^ flip
 
 
 def occlusion_run(start: torch.Tensor, length: torch.Tensor, num_frames: int) -> torch.Tensor:

@@ -64,6 +64,9 @@ class ClipTransform(nn.Module):
     def apply_transform(self, clip: Clip, params: Params) -> Clip:  # pragma: no cover
         """Apply drawn params (already on the clip's device). Override.
 
+        It may add outcomes to ``params`` (what it decided per sample, such as R10's ``kept``):
+        they are recorded with the draws, and recomputed on replay.
+
         Named as kornia names it: ``apply`` is ``nn.Module.apply(fn)``, which a model holding
         a pipeline calls to initialise its weights.
         """

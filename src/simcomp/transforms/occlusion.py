@@ -27,7 +27,8 @@ class SuperpixelOcclusion(ClipTransform):
     covers is removed from ``person_mask`` (R9). The occlusion is discarded (``occluder`` all
     False, person untouched) when the supervoxel misses the person, or when fewer than
     ``min_visible`` of the 14 evaluation joints per frame stay in frame and off the occluder
-    on average (R10). ``frames`` is recomposited when present.
+    on average (R10). ``frames`` is recomposited when present. The outcome per clip is
+    recorded as ``params["kept"]`` (the paper's rate is about 30% of clips occluded).
 
     Args:
         n_segments: (min, max) supervoxels per clip (R8: 10-30).
@@ -108,6 +109,7 @@ class SuperpixelOcclusion(ClipTransform):
         j14 = take(clip.joints_2d, [i for i in self.layout.eval14 if i is not None], -2)
         keep = occlusion_kept(clip.person_mask, occluder, j14, self.min_visible)
         keep = keep & params["applied"]
+        params["kept"] = keep  # what R10 decided, recorded with the draws
         occluder = occluder & keep.view(b, 1, 1, 1)
         person_mask = torch.where(keep.view(b, 1, 1, 1), masked, clip.person_mask)
         changes = {"occluder": occluder, "person_mask": person_mask}

@@ -25,7 +25,8 @@ class TotalOcclusion(ClipTransform):
         p: probability per clip.
 
     Shape:
-        Fills total_occlusion bool (B, T).
+        Fills total_occlusion bool (B, T); records ``params["occluded"]`` (B,), the clips
+        that got a run.
     """
 
     def __init__(self, length: tuple[int, int] = (1, 15), p: float = 0.5, name: str | None = None):
@@ -44,6 +45,7 @@ class TotalOcclusion(ClipTransform):
         length = torch.where(params["applied"], params["length"].clamp(max=t), 0)
         start = (params["start_u"] * (t - length + 1)).floor().long()
         run = occlusion_run(start, length, t)
+        params["occluded"] = run.any(1)  # the outcome per clip, recorded with the draws
         if clip.total_occlusion is not None:
             run = run | clip.total_occlusion
         return clip.replace(total_occlusion=run)
@@ -64,6 +66,10 @@ class KeypointVisibility(ClipTransform):
         p_flip: R19's probability per joint and frame.
         layout: the joints' layout (its ``legs`` are R18's); SMPL-24 by default.
         image_size: (H, W) of the frames, for clips of joints without an image field.
+        unhide_outside: R18 unhides every leg joint, also those outside the frame (the paper's
+            words: "all leg keypoints"; the default). False unhides only the leg joints inside
+            the frame, which a detector could report: the literal rule puts ~11% of the visible
+            keypoints outside the image on the built-in data.
 
     Shape:
         Needs joints_2d (B, T, J, 2) with J = len(layout); fills visible bool (B, T, J).
@@ -78,6 +84,7 @@ class KeypointVisibility(ClipTransform):
         p_flip: float = 0.05,
         layout: JointLayout = SMPL24,
         image_size: tuple[int, int] | None = None,
+        unhide_outside: bool = True,
         name: str | None = None,
     ) -> None:
         super().__init__(p=1.0, name=name)
@@ -85,6 +92,7 @@ class KeypointVisibility(ClipTransform):
         self.p_unhide_legs = check_range("p_unhide_legs", p_unhide_legs, 0.0, 1.0)
         self.p_flip = check_range("p_flip", p_flip, 0.0, 1.0)
         self.layout = layout
+        self.unhide_outside = unhide_outside
         self.image_size = None if image_size is None else (int(image_size[0]), int(image_size[1]))
 
     def generate_params(self, clip: Clip, generator: torch.Generator) -> Params:
@@ -107,7 +115,11 @@ class KeypointVisibility(ClipTransform):
             clip.joints_2d, size, clip.occluder, clip.total_occlusion, clip.joints_3d,
             clip.person_depth, self.behind,
         )  # fmt: skip
+        inside = None
+        if not self.unhide_outside:
+            x, y = clip.joints_2d.unbind(-1)
+            inside = (x >= 0) & (x < size[1]) & (y >= 0) & (y < size[0])
         visible = randomize_visibility(
-            visible, params["unhide_legs"], params["flip"], self.layout.legs
+            visible, params["unhide_legs"], params["flip"], self.layout.legs, inside
         )
         return clip.replace(visible=visible)
