@@ -7,6 +7,7 @@ Only load 3DPW pickles you trust: unpickling can run code.
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ from motion_hmr.trainer import build_model, pick_device  # noqa: E402
 
 from simcomp.data.pw3d import load_split  # noqa: E402
 from simcomp.data.synthetic import person_clips  # noqa: E402
+from simcomp.flow import concrete_names  # noqa: E402
 
 METRICS = """\
 What the columns mean (millimetres, the 14 LSP joints, per scored frame):
@@ -79,6 +81,8 @@ def main(argv=None):
     ap.add_argument("--out", default=None,
                     help="JSON results; unset: eval_3dpw.json next to the checkpoint")  # fmt: skip
     ap.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu, cuda")
+    ap.add_argument("--flow", default=None, choices=("dis", "lucas-kanade"),
+                    help="crop flow estimator; unset: the checkpoint's")  # fmt: skip
     for f in Protocol.__dataclass_fields__.values():
         flag = "--" + f.name.replace("_", "-")
         help_ = Protocol.HELP[f.name]
@@ -98,13 +102,18 @@ def main(argv=None):
         state = load_checkpoint(ckpt, device)
     except CheckpointError as err:
         ap.error(f"--checkpoint: {err}")
-    cfg = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
+    known = Config.__dataclass_fields__
+    cfg = Config(**{k: tuple(v) if isinstance(v, list) else v
+                    for k, v in state["config"].items() if k in known})  # fmt: skip
+    if args.flow is not None:
+        cfg = dataclasses.replace(cfg, flow=args.flow)
+    cfg = dataclasses.replace(cfg, flow=concrete_names("auto", cfg.flow, device)[1])
     model = build_model(cfg).to(device).eval()
     model.load_state_dict(state["model"])
     root = Path(args.data_root) if args.data_root else write_builtin_3dpw(args.builtin_root)
     tracks = load_split(root, args.split, skip_bad=args.skip_bad)
     print(f"protocol: {proto.describe()}; data: {root} ({len(tracks)} tracks); "
-          f"joints: SMPL kinematic, LSP-14 order")  # fmt: skip
+          f"joints: SMPL kinematic, LSP-14 order; crop flow: {cfg.flow}")  # fmt: skip
     mean = mean_pose()
     rows = {"model": [], "mean_pose": []}
     for i, track in enumerate(tqdm(tracks, desc="eval", unit="track")):

@@ -24,6 +24,8 @@ class Config:
     weights: str | None = None  # local ImageNet weights (.pth state dict); never downloaded
     smpl_dir: str | None = None  # folder with smpl/SMPL_NEUTRAL.pkl; None: joint head
     inputs: tuple[str, ...] = ("flow", "keypoints")  # Table 1
+    estimator: str = "auto"  # camera motion: dis, phase; auto: by device, recorded as its name
+    flow: str = "auto"  # crop flow: dis, lucas-kanade; auto: by device, recorded as its name
     occlusion: bool = True  # Table 2
     tracking: bool = True
     static_background: bool = False
@@ -34,6 +36,7 @@ class Config:
     skip_bad: bool = False  # skip unreadable SURREAL clips with a warning (videos always are)
     w2d: float = 1.0
     w3d: float = 1.0
+    w3d_root: float = 0.0  # > 0 adds a pelvis-relative 3-D term: scale and orientation count
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # mixed precision on CUDA
@@ -92,6 +95,10 @@ HELP = {
     "weights": "local ImageNet weights for the backbone (.pth state dict); never downloaded",
     "smpl_dir": "folder with smpl/SMPL_NEUTRAL.pkl: predict SMPL; unset: a joint head",
     "inputs": "network inputs (Table 1): any of rgb, flow, keypoints",
+    "estimator": "camera-motion estimator: dis, phase, or auto (dis on the CPU, phase on a "
+    "GPU); the checkpoint records the one used and the evaluator uses it",
+    "flow": "crop flow estimator: dis, lucas-kanade, or auto (dis on the CPU, lucas-kanade on "
+    "a GPU); recorded like --estimator",
     "occlusion": "supervoxel occlusion (Table 2: --no-occlusion)",
     "tracking": "the person moves with the camera (Table 2: --no-tracking)",
     "static_background": "one background frame repeated (Table 2)",
@@ -102,6 +109,8 @@ HELP = {
     "skip_bad": "skip unreadable SURREAL clips with a warning instead of stopping",
     "w2d": "weight of the 2-D reprojection loss",
     "w3d": "weight of the Procrustes-aligned 3-D loss",
+    "w3d_root": "weight of a pelvis-relative 3-D loss (unaligned: teaches scale and "
+    "orientation, so MPJPE means something); 0: the paper's loss only",
     "seed": "seed of the data, the augmentation and the initial weights",
     "device": "auto (CUDA when there is one), cpu, cuda or cuda:N",
     "amp": "mixed precision on CUDA",
@@ -138,6 +147,10 @@ def validate(cfg: Config) -> Config:
     kinds = {"rgb", "flow", "keypoints"}
     need(bool(cfg.inputs) and set(cfg.inputs) <= kinds, "inputs", f"some of {sorted(kinds)}",
          cfg.inputs)  # fmt: skip
+    need(cfg.estimator in ("auto", "dis", "phase"), "estimator", "auto, dis or phase",
+         repr(cfg.estimator))  # fmt: skip
+    need(cfg.flow in ("auto", "dis", "lucas-kanade"), "flow", "auto, dis or lucas-kanade",
+         repr(cfg.flow))  # fmt: skip
     for option in ("weights", "smpl_dir", "surreal", "backgrounds", "dann_target"):
         path = getattr(cfg, option)
         need(path is None or Path(path).exists(), option, "an existing path", repr(path))

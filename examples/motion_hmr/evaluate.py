@@ -65,11 +65,14 @@ def windows(n: int, length: int) -> list[int]:
 
 @torch.no_grad()
 def predict_track(model, track: Track, cfg: Config, proto: Protocol, device) -> np.ndarray:
-    """Predicted 24 joints (N, 24, 3) for every frame of a track."""
+    """Predicted 24 joints (N, 24, 3) for every frame of a track.
+
+    The crops' flow comes from ``cfg.flow``: the estimator the model was trained with.
+    """
     n = len(track.joints_3d)
     assemble = Compose([
         PersonCrop(crop_size=cfg.crop_size, person_size=150.0 * cfg.crop_size / 224),
-        MotionInputs(kinds=cfg.inputs, crop_size=cfg.crop_size),
+        MotionInputs(kinds=cfg.inputs, crop_size=cfg.crop_size, flow=cfg.flow),
     ])  # fmt: skip
     out = np.zeros((n, 24, 3))
     done = np.zeros(n, bool)

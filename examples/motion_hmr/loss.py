@@ -7,7 +7,7 @@ import torch
 from simcomp import Clip
 from simcomp.functional.crop import to_box_coords
 from simcomp.joints import SMPL_TO_LSP14
-from simcomp.metrics import procrustes_align
+from simcomp.metrics import LSP14_HIPS, procrustes_align
 
 from .model import weak_perspective
 
@@ -26,7 +26,12 @@ def targets(clip: Clip, crop_size: int) -> dict[str, torch.Tensor]:
 
 
 def motion_hmr_loss(
-    predictions: dict, clip: Clip, crop_size: int, w3d: float = 1.0, w2d: float = 1.0
+    predictions: dict,
+    clip: Clip,
+    crop_size: int,
+    w3d: float = 1.0,
+    w2d: float = 1.0,
+    w3d_root: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Loss and its parts for both heads of every pair.
 
@@ -54,4 +59,12 @@ def motion_hmr_loss(
         loss2d = (err2d * vis).sum() / vis.sum().clamp(min=1)
         total = total + w3d * loss3d + w2d * loss2d
         parts[f"{head}_3d"], parts[f"{head}_2d"] = loss3d.detach(), loss2d.detach()
+        if w3d_root > 0:  # pelvis-relative, unaligned: scale and orientation must be right
+            pelvis = list(LSP14_HIPS)
+            rel_p = p3 - p3[..., pelvis, :].mean(-2, keepdim=True)
+            rel_g = g3 - g3[..., pelvis, :].mean(-2, keepdim=True)
+            err_root = (rel_p - rel_g).norm(dim=-1)
+            loss_root = (err_root * weight).sum() / weight.sum().clamp(min=1)
+            total = total + w3d_root * loss_root
+            parts[f"{head}_3d_root"] = loss_root.detach()
     return total, parts

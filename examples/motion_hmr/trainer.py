@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 from simcomp import Clip
 from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import PHOTOS, background_clips, merge, person_clips
+from simcomp.flow import concrete_names
 from simcomp.presets import doersch2019
 from simcomp.transforms import MotionInputs, input_channels
 from simcomp.viz import contact_sheet, input_sheet
@@ -52,7 +53,7 @@ def build_pipeline(cfg: Config):
     """The augmentation (presets.doersch2019 with the config's switches)."""
     return doersch2019(
         occlusion=cfg.occlusion, tracking=cfg.tracking, static_background=cfg.static_background,
-        inputs=cfg.inputs, crop_size=cfg.crop_size,
+        inputs=cfg.inputs, crop_size=cfg.crop_size, estimator=cfg.estimator, flow=cfg.flow,
     )  # fmt: skip
 
 
@@ -155,8 +156,15 @@ def train(cfg: Config) -> Path:
     optim = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start = 0
     latest = out / "latest.pt"
-    if cfg.resume:
-        state = load_checkpoint(latest, device)
+    state = load_checkpoint(latest, device) if cfg.resume else None
+    # "auto" estimators become the names used on this device, so the checkpoint says which
+    # flow the model learnt from (a resumed run keeps its checkpoint's).
+    names = concrete_names(cfg.estimator, cfg.flow, device)
+    if state is not None:
+        names = tuple(state["config"].get(k, n) if getattr(cfg, k) == "auto" else n
+                      for k, n in zip(("estimator", "flow"), names, strict=True))  # fmt: skip
+    cfg = dataclasses.replace(cfg, estimator=names[0], flow=names[1])
+    if state is not None:
         refuse_conflicts(cfg, state["config"], latest)
         model.load_state_dict(state["model"])
         optim.load_state_dict(state["optimizer"])
@@ -185,7 +193,9 @@ def train(cfg: Config) -> Path:
         model.train()
         with torch.autocast(device.type, enabled=use_amp):
             predictions = net(clip.inputs)
-        loss, parts = motion_hmr_loss(predictions, clip, cfg.crop_size, cfg.w3d, cfg.w2d)
+        loss, parts = motion_hmr_loss(
+            predictions, clip, cfg.crop_size, cfg.w3d, cfg.w2d, cfg.w3d_root
+        )
         if target is not None:
             with torch.autocast(device.type, enabled=use_amp):
                 parts["domain"] = domain_loss(model, predictions["features"], target.batch())
@@ -194,12 +204,14 @@ def train(cfg: Config) -> Path:
         scaler.scale(loss).backward()
         scaler.step(optim)
         scaler.update()
-        window.append(torch.stack([loss.detach(), *parts.values()]))
+        rates = occlusion_rates(clip)
+        window.append(torch.stack([loss.detach(), *parts.values(), *rates.values()]))
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             rate = cfg.batch_size * world * len(window) / (time.perf_counter() - tick)
             means = torch.stack(window).mean(0).tolist()  # one sync per log line
             tick, window = time.perf_counter(), []
-            row = {"step": step + 1, **dict(zip(["loss", *parts], means, strict=True)),
+            row = {"step": step + 1,
+                   **dict(zip(["loss", *parts, *rates], means, strict=True)),
                    "clips_per_s": rate}  # fmt: skip
             log.write(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", clips_s=f"{rate:.2f}")
@@ -223,6 +235,20 @@ def train(cfg: Config) -> Path:
 # Options a resumed run may change: how long, where and how it reports; nothing it learns from.
 RESUMABLE = {"steps", "resume", "device", "log_every", "checkpoint_every", "sheet",
              "dump_rank_weights"}  # fmt: skip
+
+
+def occlusion_rates(clip) -> dict[str, torch.Tensor]:
+    """Shares of the batch's clips that R10 kept occluded and that got a total occlusion.
+
+    Read from the params the transforms record; absent steps give 0.
+    """
+    zero = torch.zeros((), device=clip.device)
+    kept = clip.params.get("superpixel_occlusion", {}).get("kept")
+    total = clip.params.get("total_occlusion", {}).get("occluded")
+    return {
+        "occluded_share": kept.float().mean() if kept is not None else zero,
+        "total_occlusion_share": total.float().mean() if total is not None else zero,
+    }
 
 
 def refuse_conflicts(cfg: Config, saved: dict, path: Path) -> None:

@@ -418,6 +418,20 @@ def _resolve(name: str, spec, table: dict, allow_none: bool):
     return spec
 
 
+def concrete_names(estimator: str, flow: str, device: torch.device) -> tuple[str, str]:
+    """The estimators "auto" stands for on ``device``, by name (what a checkpoint records).
+
+    Example:
+        >>> concrete_names("auto", "auto", torch.device("cpu"))
+        ('dis', 'dis')
+    """
+    gpu = torch.device(device).type != "cpu"
+    return (
+        ("phase" if gpu else "dis") if estimator == "auto" else estimator,
+        ("lucas-kanade" if gpu else "dis") if flow == "auto" else flow,
+    )
+
+
 def camera_motion_estimator(
     spec: CameraMotionEstimator | str | None,
 ) -> CameraMotionEstimator | None:
