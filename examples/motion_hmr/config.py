@@ -19,6 +19,7 @@ class Config:
     image_size: tuple[int, int] = (240, 320)
     crop_size: int = 224
     lr: float = 1e-4  # Adam
+    model: str = "motion_hmr"  # or temporal_hmr (HMMR-style), lifter (VideoPose3D-style)
     arch: str = "resnet50"
     hidden: int = 1024
     weights: str | None = None  # local ImageNet weights (.pth state dict); never downloaded
@@ -90,6 +91,9 @@ HELP = {
     "image_size": "frame height and width, two numbers (built-in data and video crops)",
     "crop_size": "side of the person crops fed to the network (HMR: 224)",
     "lr": "Adam learning rate",
+    "model": "motion_hmr (the paper's: ResNet + BiLSTM), temporal_hmr (HMMR-style: 1-D "
+    "temporal convolutions in place of the LSTM), lifter (VideoPose3D-style: dilated temporal "
+    "convolutions over the 2-D keypoints; needs --inputs keypoints)",
     "arch": "backbone: resnet50 (the paper), resnet18 or resnet34",
     "hidden": "width of the regressor's hidden layers",
     "weights": "local ImageNet weights for the backbone (.pth state dict); never downloaded",
@@ -144,6 +148,11 @@ def validate(cfg: Config) -> Config:
     need(cfg.log_every >= 1 and cfg.checkpoint_every >= 1, "log_every",
          "log and checkpoint intervals >= 1", (cfg.log_every, cfg.checkpoint_every))  # fmt: skip
     need(cfg.arch in ARCHS, "arch", f"one of {ARCHS}", repr(cfg.arch))
+    need(cfg.model in MODELS, "model", f"one of {MODELS}", repr(cfg.model))
+    need(cfg.model != "lifter" or "keypoints" in cfg.inputs, "inputs",
+         "keypoints among them for --model lifter", cfg.inputs)  # fmt: skip
+    need(cfg.model != "lifter" or cfg.dann_weight == 0, "dann_weight",
+         "0 for --model lifter (no image features to adapt)", cfg.dann_weight)  # fmt: skip
     kinds = {"rgb", "flow", "keypoints"}
     need(bool(cfg.inputs) and set(cfg.inputs) <= kinds, "inputs", f"some of {sorted(kinds)}",
          cfg.inputs)  # fmt: skip
@@ -160,6 +169,7 @@ def validate(cfg: Config) -> Config:
 
 
 ARCHS = ("resnet18", "resnet34", "resnet50")
+MODELS = ("motion_hmr", "temporal_hmr", "lifter")
 
 
 def parse(argv: list[str] | None = None) -> Config:

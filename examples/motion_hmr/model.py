@@ -106,6 +106,8 @@ class MotionHMR(nn.Module):
         hidden: LSTM and head width (1024 in the paper).
         smpl: an ``smplx`` SMPL layer (joints from the body model), or None (a joint head).
         dann_weight: > 0 adds the domain adversary on per-frame features (R29).
+        temporal: "lstm" (the paper's bidirectional LSTM) or "conv" (HMMR's temporal encoder,
+            Kanazawa et al. 2019: 1-D convolutions over the per-frame features).
     """
 
     def __init__(
@@ -116,10 +118,16 @@ class MotionHMR(nn.Module):
         hidden: int = 1024,
         smpl: nn.Module | None = None,
         dann_weight: float = 0.0,
+        temporal: str = "lstm",
     ) -> None:
         super().__init__()
         self.backbone, width = build_backbone(arch, in_channels, weights)
-        self.lstm = nn.LSTM(width, hidden, batch_first=True, bidirectional=True)
+        if temporal == "lstm":
+            self.lstm = nn.LSTM(width, hidden, batch_first=True, bidirectional=True)
+        elif temporal == "conv":
+            self.lstm = TemporalConv(width, 2 * hidden)
+        else:
+            raise ValueError(f"temporal: expected 'lstm' or 'conv', got {temporal!r}")
         self.heads = nn.ModuleDict(
             {
                 k: nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU())
@@ -172,6 +180,82 @@ class MotionHMR(nn.Module):
             out[name] = self.decode(self.regressor(h.flatten(0, 1)).view(*h.shape[:2], -1))
         out["features"] = feats
         return out
+
+
+class TemporalConv(nn.Module):
+    """HMMR's temporal encoder: residual 1-D convolutions over time, (B, T, F) -> (B, T, out)."""
+
+    def __init__(self, width: int, out: int, layers: int = 3, kernel: int = 3) -> None:
+        super().__init__()
+        self.inp = nn.Conv1d(width, out, 1)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(out, out, kernel, padding=kernel // 2), nn.GroupNorm(8, out),
+                          nn.ReLU())
+            for _ in range(layers)
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, None]:
+        """Like ``nn.LSTM(batch_first=True)``: (output (B, T, out), None)."""
+        h = self.inp(x.transpose(1, 2))
+        for block in self.blocks:
+            h = h + block(h)
+        return h.transpose(1, 2), None
+
+
+class KeypointLifter(nn.Module):
+    """A VideoPose3D-style lifter (Pavllo et al. 2019): 2-D keypoints over time -> 3-D joints.
+
+    It reads the 2-D keypoints from the heatmap channels of the same network inputs the other
+    models get (a soft-argmax per heatmap, with the heatmap's peak as confidence), so the
+    trainer and the evaluator treat it like them. Dilated temporal convolutions (dilations 1,
+    3, 9), then per pair a ``current`` and a ``next`` set of 24 joints and a weak-perspective
+    camera.
+
+    Args:
+        heatmap_channels: indices of the 12 heatmap channels in the inputs.
+        hidden: convolution width (1024 in VideoPose3D).
+    """
+
+    def __init__(self, heatmap_channels: list[int], hidden: int = 1024) -> None:
+        super().__init__()
+        if len(heatmap_channels) == 0:
+            raise ValueError("the lifter needs keypoint inputs: train it with --inputs keypoints")
+        self.heat = list(heatmap_channels)
+        k = len(self.heat) * 3
+        self.inp = nn.Conv1d(k, hidden, 3, padding=1)
+        self.blocks = nn.ModuleList(
+            nn.Sequential(nn.Conv1d(hidden, hidden, 3, padding=d, dilation=d),
+                          nn.GroupNorm(8, hidden), nn.ReLU(), nn.Dropout(0.25))
+            for d in (3, 9)
+        )  # fmt: skip
+        self.out = nn.Conv1d(hidden, 2 * (NUM_SMPL_JOINTS * 3 + N_CAM), 1)
+        self.cam_mean = nn.Parameter(torch.tensor([0.9, 0.0, 0.0]))
+
+    def keypoints(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Soft-argmax (x, y in [-1, 1]) and peak of each heatmap: (B, P, 12 * 3)."""
+        maps = inputs[:, :, self.heat].float()  # (B, P, 12, S, S)
+        s = maps.shape[-1]
+        axis = torch.linspace(-1, 1, s, device=maps.device)
+        mass = maps.flatten(-2).sum(-1).clamp(min=1e-6)
+        x = (maps.sum(-2) * axis).sum(-1) / mass
+        y = (maps.sum(-1) * axis).sum(-1) / mass
+        peak = maps.flatten(-2).amax(-1)
+        return torch.stack((x, y, peak), -1).flatten(2)
+
+    def forward(self, inputs: torch.Tensor) -> dict[str, dict[str, torch.Tensor]]:
+        """Predictions for every pair, as :class:`MotionHMR` gives them (joints and camera)."""
+        b, p = inputs.shape[:2]
+        h = self.inp(self.keypoints(inputs).transpose(1, 2))
+        for block in self.blocks:
+            h = h + block(h)
+        out = self.out(h).transpose(1, 2).reshape(b, p, 2, NUM_SMPL_JOINTS * 3 + N_CAM)
+        preds = {}
+        for i, name in enumerate(("current", "next")):
+            joints, cam = out[:, :, i].split((NUM_SMPL_JOINTS * 3, N_CAM), -1)
+            preds[name] = {"joints": joints.unflatten(-1, (NUM_SMPL_JOINTS, 3)),
+                           "cam": cam + self.cam_mean}  # fmt: skip
+        preds["features"] = h.transpose(1, 2)
+        return preds
 
 
 def per_frame(predictions: dict[str, dict[str, torch.Tensor]], key: str = "joints") -> torch.Tensor:

@@ -23,7 +23,7 @@ from simcomp.viz import contact_sheet, input_sheet
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config, validate
 from .loss import motion_hmr_loss
-from .model import MotionHMR
+from .model import KeypointLifter, MotionHMR
 
 TRAIN_PHOTOS = tuple(range(len(PHOTOS) - 3))  # the evaluator keeps the last three apart
 
@@ -37,15 +37,24 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def build_model(cfg: Config) -> MotionHMR:
-    """The model a config describes (shared with the evaluator)."""
+def build_model(cfg: Config) -> torch.nn.Module:
+    """The model a config describes (shared with the evaluator).
+
+    ``--model``: "motion_hmr" (the paper's), "temporal_hmr" (HMMR's 1-D temporal convolutions
+    in place of the LSTM), "lifter" (a VideoPose3D-style lifter of the 2-D keypoints).
+    """
+    channels = input_channels(cfg.inputs)
+    if cfg.model == "lifter":
+        heat = [i for i, name in enumerate(channels) if name.startswith("heatmap_")]
+        return KeypointLifter(heat, cfg.hidden)
     smpl = None
     if cfg.smpl_dir:
         import smplx
 
         smpl = smplx.create(cfg.smpl_dir, model_type="smpl")
+    temporal = "conv" if cfg.model == "temporal_hmr" else "lstm"
     return MotionHMR(
-        len(input_channels(cfg.inputs)), cfg.arch, cfg.weights, cfg.hidden, smpl, cfg.dann_weight
+        len(channels), cfg.arch, cfg.weights, cfg.hidden, smpl, cfg.dann_weight, temporal
     )
 
 
