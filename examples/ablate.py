@@ -66,12 +66,12 @@ def main(argv=None) -> list[dict]:
     )
     ap.add_argument("--budget", choices=sorted(BUDGETS), default="cpu-smoke",
                     help="training settings of every row")  # fmt: skip
-    ap.add_argument("--steps", type=int, default=None, help="override the budget's steps")
+    ap.add_argument("--steps", type=int, default=None, help="steps per run; unset: the budget's")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="seeds per row")
     ap.add_argument("--rows", nargs="+", default=None, choices=sorted(ROWS), metavar="ROW",
-                    help="a subset of the rows (default: all)")  # fmt: skip
+                    help="a subset of the rows; unset: all")  # fmt: skip
     ap.add_argument("--out", default="runs/ablation", help="folder for runs, CSV and plot")
-    ap.add_argument("--data-root", default=None, help="a 3DPW folder; default: the built-in set")
+    ap.add_argument("--data-root", default=None, help="a 3DPW folder; unset: the built-in set")
     ap.add_argument("--surreal", default=None, help="SURREAL root for training")
     ap.add_argument("--backgrounds", default=None, help="background videos for training")
     ap.add_argument("--weights", default=None, help="local ImageNet weights for the ResNet")
