@@ -7,13 +7,16 @@ distance / compactness^2 + squared spatial distance / step^2, search windows of 
 10 iterations, then connectivity enforced (components smaller than ``min_size_factor`` times
 the mean supervoxel size merged into a neighbour).
 
-For speed, k-means and the connectivity pass run on the clip average-pooled by ``downsample``
-in y and x (a parallel connected-components labelling and an ordered parallel merge replace
-scikit-image's sequential BFS); then every full-resolution pixel picks the best of the centres
-of its cell and the cell's four neighbours, so boundaries are pixel-accurate. Unlike
-scikit-image, centres start from the seed's features (scikit-image starts them at zero), and
-the full-resolution choice can leave a few pixels (about 1%) in islands apart from their
-supervoxel. The transform's ``backend="skimage"`` runs the exact baseline.
+For speed, k-means runs on the clip average-pooled by ``downsample`` in y and x, starting,
+as scikit-image does, from centres at the seeds with zero features (so the first assignment
+is by position alone); exact connected components and a deterministic small-piece merge
+(:mod:`simcomp.functional.connectivity`) replace scikit-image's sequential BFS. Then every
+full-resolution pixel picks the best of the centres of its cell and the cell's four
+neighbours, and the connectivity pass runs again on the pixels, so every supervoxel is one
+6-connected region of at least ``min_size_factor`` of the mean size. On real photos the
+labelling explains the colours at least as well as scikit-image's, in similar numbers, but is
+not its partition (adjusted Rand index 0.6-0.7: the pooling and the 5 candidate labels per
+cell differ). The transform's ``backend="skimage"`` runs the exact baseline.
 """
 
 from __future__ import annotations
@@ -172,9 +175,9 @@ def slic_video(
     cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
     axes = (torch.arange(t, device=dev).float(), cy, cx)
     coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    # Start each centre from the features of the seed's cell.
-    cell = (seeds[..., 0] * hs + (seeds[..., 1] / s).floor()) * ws + (seeds[..., 2] / s).floor()
-    centres = torch.cat((pooled.gather(1, cell.long()[..., None].expand(-1, -1, c)), seeds), -1)
+    # scikit-image's start: centres at the seeds with zero features, so the first assignment
+    # is by position alone (every pixel's |f|^2 is the same for every centre).
+    centres = torch.cat((torch.zeros(b, seeds.shape[1], c, device=dev), seeds), -1)
     k = seeds.shape[1]
     labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
     fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)

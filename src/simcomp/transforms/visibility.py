@@ -69,7 +69,7 @@ class KeypointVisibility(ClipTransform):
         unhide_outside: R18 unhides every leg joint, also those outside the frame (the paper's
             words: "all leg keypoints"; the default). False unhides only the leg joints inside
             the frame, which a detector could report: on the built-in data the literal rule
-            leaves 5.4% of the visible keypoints outside the frame, this one 1.6% (R19's flips).
+            leaves 5.3% of the visible keypoints outside the frame, this one 1.6% (R19's flips).
 
     Shape:
         Needs joints_2d (B, T, J, 2) with J = len(layout); fills visible bool (B, T, J).
