@@ -102,9 +102,7 @@ def main(argv=None):
         state = load_checkpoint(ckpt, device)
     except CheckpointError as err:
         ap.error(f"--checkpoint: {err}")
-    known = Config.__dataclass_fields__
-    cfg = Config(**{k: tuple(v) if isinstance(v, list) else v
-                    for k, v in state["config"].items() if k in known})  # fmt: skip
+    cfg = Config.from_dict(state["config"])
     if args.flow is not None:
         cfg = dataclasses.replace(cfg, flow=args.flow)
     cfg = dataclasses.replace(cfg, flow=concrete_names("auto", cfg.flow, device)[1])

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from simcomp import Clip
+from simcomp.clip import IMAGE_FIELDS
 from simcomp.data.synthetic import SyntheticClips, background_clips, merge, person_clips
 from simcomp.presets import doersch2019
 from simcomp.transforms import (
@@ -15,7 +16,7 @@ from simcomp.transforms import (
 )
 from tests.helpers import gen
 
-IMAGES = ("background", "person_rgb", "frames")
+IMAGES = IMAGE_FIELDS
 PIPE = doersch2019(crop_size=32)
 STEPS = list(PIPE.transforms)
 SMPL_NAMED = {"SuperpixelOcclusion", "KeypointVisibility", "MotionInputs"}

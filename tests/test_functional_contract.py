@@ -40,6 +40,7 @@ KERNELS = {
     "connected_components": lambda d: F.connected_components(d["labels"]),
     "merge_small_components": lambda d: F.merge_small_components(
         F.connected_components(d["labels"]), torch.full((len(d["labels"]),), 30.0)),
+    "in_frame": lambda d: F.in_frame(d["j2d"], (H, W)),
     "hmr_boxes": lambda d: F.hmr_boxes(d["j2d"], d["visible"], (H, W), 32),
     "to_box_coords": lambda d: F.to_box_coords(d["j2d"], d["boxes"], 32),
     "crop_boxes": lambda d: F.crop_boxes(d["rgb"], d["boxes"], 8),

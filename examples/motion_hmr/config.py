@@ -55,13 +55,15 @@ class Config:
     @classmethod
     def load(cls, path: str | Path) -> Config:
         """Read a ``config.json`` (tuples restored)."""
-        data = json.loads(Path(path).read_text())
-        for f in dataclasses.fields(cls):
-            if isinstance(data.get(f.name), list):
-                data[f.name] = tuple(data[f.name])
-        return cls(
-            **{k: v for k, v in data.items() if k in {f.name for f in dataclasses.fields(cls)}}
-        )
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Config:
+        """A config from a saved dict (JSON or a checkpoint's): lists back to tuples, unknown
+        keys dropped, missing ones at their defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v
+                      for k, v in data.items() if k in names})  # fmt: skip
 
 
 PRESETS = {

@@ -265,21 +265,17 @@ def refuse_conflicts(cfg: Config, saved: dict, path: Path) -> None:
 
     Applying them would make config.json say one thing while the optimizer state says another.
     """
-    mine = dataclasses.asdict(cfg)
+    theirs = Config.from_dict(saved)
     differ = [
-        f"--{k.replace('_', '-')} {mine[k]!r} (checkpoint: {saved.get(k)!r})"
-        for k in mine
-        if k not in RESUMABLE and _plain(mine[k]) != _plain(saved.get(k))
+        f"--{k.replace('_', '-')} {getattr(cfg, k)!r} (checkpoint: {getattr(theirs, k)!r})"
+        for k in cfg.__dataclass_fields__
+        if k not in RESUMABLE and getattr(cfg, k) != getattr(theirs, k)
     ]
     if differ:
         raise ValueError(
             f"--resume: {path} was trained with other options: {'; '.join(differ)}. "
             "Drop them to continue that run, or start a new one with another --out"
         )
-
-
-def _plain(v):
-    return list(v) if isinstance(v, tuple | list) else v
 
 
 class _StopRequest:

@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import torch
 
-from .clip import Clip
+from .clip import IMAGE_FIELDS, Clip
 from .joints import JointLayout
 
-IMAGES = ("background", "person_rgb", "frames")
 POSITIVE = ("person_depth",)
 LOW_PRECISION = (torch.float32, torch.float16, torch.bfloat16)
 TOLERANCE = 1e-3  # interpolation may overshoot [0, 1] by rounding
@@ -79,7 +78,7 @@ def check_clip(clip: Clip, by: str, layout: JointLayout | None = None, min_size:
 
 
 def _check_values(name: str, x: torch.Tensor) -> None:
-    if name in IMAGES and x.dtype not in LOW_PRECISION:
+    if name in IMAGE_FIELDS and x.dtype not in LOW_PRECISION:
         raise TypeError(
             f"{name}: expected float32 (or float16 / bfloat16) images, got {x.dtype}; "
             "convert with .float()"
@@ -87,7 +86,7 @@ def _check_values(name: str, x: torch.Tensor) -> None:
     if x.numel() == 0:
         return
     lo, hi = x.detach().aminmax()  # NaN propagates into both
-    if name in IMAGES:
+    if name in IMAGE_FIELDS:
         ok = (lo >= -TOLERANCE) & (hi <= 1 + TOLERANCE)
         want = "values in [0, 1]"
         fix = "images are floats in [0, 1]: divide 0-255 frames by 255"

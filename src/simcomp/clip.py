@@ -40,6 +40,10 @@ FIELDS: dict[str, tuple[tuple, str]] = {
 }
 
 
+#: The RGB fields, float (B, T, 3, H, W) in [0, 1].
+IMAGE_FIELDS = ("background", "person_rgb", "frames")
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Clip:
     """A batch of B clips of T frames, every tensor on one device.

@@ -105,7 +105,7 @@ class PhaseCorrelation:
     def _coarse_motion(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Whole-frame phase correlation at reduced resolution, rounded to whole pixels."""
         f = max(1, min(self.coarse, min(a.shape[-2:]) // 16))
-        if f == 1 and self.coarse > 1 and min(a.shape[-2:]) < 32:
+        if f == 1:  # coarse=1, or frames under 32 px: no coarse stage
             return torch.zeros(*a.shape[:2], 2, device=a.device, dtype=a.dtype)
         if f > 1:
             n, t, h, w = a.shape
@@ -384,14 +384,19 @@ class Auto:
         return (self.cpu if frames[0].device.type == "cpu" else self.device)(*frames)
 
 
+# What "auto" stands for: the estimator's name on the CPU, then elsewhere (CUDA).
+AUTO_CAMERA = ("dis", "phase")
+AUTO_FLOW = ("dis", "lucas-kanade")
+
+
 def auto_camera_motion() -> Auto:
     """Camera motion: OpenCV DIS median flow on the CPU, phase correlation on the GPU."""
-    return Auto(OpenCVFlowMedian("dis"), PhaseCorrelation())
+    return Auto(*(CAMERA_ESTIMATORS[name]() for name in AUTO_CAMERA))
 
 
 def auto_dense_flow() -> Auto:
     """Dense flow: OpenCV DIS on the CPU, batched Lucas-Kanade on the GPU."""
-    return Auto(OpenCVDenseFlow(), LucasKanade())
+    return Auto(*(DENSE_ESTIMATORS[name]() for name in AUTO_FLOW))
 
 
 CAMERA_ESTIMATORS = {"auto": auto_camera_motion, "dis": lambda: OpenCVFlowMedian("dis"),
@@ -425,10 +430,10 @@ def concrete_names(estimator: str, flow: str, device: torch.device) -> tuple[str
         >>> concrete_names("auto", "auto", torch.device("cpu"))
         ('dis', 'dis')
     """
-    gpu = torch.device(device).type != "cpu"
+    gpu = int(torch.device(device).type != "cpu")
     return (
-        ("phase" if gpu else "dis") if estimator == "auto" else estimator,
-        ("lucas-kanade" if gpu else "dis") if flow == "auto" else flow,
+        AUTO_CAMERA[gpu] if estimator == "auto" else estimator,
+        AUTO_FLOW[gpu] if flow == "auto" else flow,
     )
 
 

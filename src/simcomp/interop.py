@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from .clip import Clip
+from .clip import IMAGE_FIELDS, Clip
 
-IMAGE_FIELDS = ("background", "person_rgb", "frames")
 MASK_FIELDS = ("person_mask", "occluder")
 POINT_FIELDS = ("joints_2d", "crop_joints_2d")
 

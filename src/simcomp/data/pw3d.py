@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..clip import Clip
 from ..joints import COCO18_TO_LSP14, SMPL_TO_LSP14
@@ -175,8 +176,6 @@ def track_clip(
         Clip with frames, joints_2d (1, T, 24, 2) (joints 3DPW does not detect: -1, hidden),
         visible and total_occlusion.
     """
-    import torch
-
     from ..functional.visibility import occlude_sparse_frames
 
     t = len(frames)

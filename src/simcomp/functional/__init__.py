@@ -12,6 +12,7 @@ from .inputs import assemble_inputs, flow_channels, keypoint_heatmaps
 from .occlusion import choose_supervoxel, occlusion_kept, slic_features
 from .slic import slic_seeds, slic_skimage, slic_video
 from .visibility import (
+    in_frame,
     occlude_sparse_frames,
     occlusion_run,
     randomize_visibility,
@@ -28,6 +29,7 @@ __all__ = [
     "flow_channels",
     "hard_composite",
     "hmr_boxes",
+    "in_frame",
     "keypoint_heatmaps",
     "merge_small_components",
     "occlude_sparse_frames",

@@ -49,8 +49,7 @@ def connected_components(labels: torch.Tensor) -> torch.Tensor:
     if labels.numel() == 0:
         return torch.zeros(labels.shape, dtype=torch.long, device=labels.device)
     regions, per_clip = _regions(labels)
-    start = per_clip.cumsum(0) - per_clip
-    return regions - start.view(-1, 1, 1, 1)
+    return regions - _first_ids(per_clip).view(-1, 1, 1, 1)
 
 
 def connected_and_merged(
@@ -91,6 +90,11 @@ def _regions(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     firsts = regions.view(b, n)[:, 0]
     total = regions.view(b, n)[-1].amax().view(1) + 1  # the last clip holds the largest id
     return regions, torch.diff(firsts, append=total)
+
+
+def _first_ids(per_clip: torch.Tensor) -> torch.Tensor:
+    """The batch-wide id of each clip's region 0, from the regions per clip (B,)."""
+    return per_clip.cumsum(0) - per_clip
 
 
 def _warn_host_copy() -> None:
@@ -163,8 +167,8 @@ def merge_small_components(
     if comp.numel() == 0:
         return comp.long()
     per_clip = comp.reshape(b, -1).long().amax(1) + 1  # regions per clip
-    start = per_clip.cumsum(0) - per_clip  # the first global region of each clip
-    return _merge_regions(comp.long() + start.view(b, 1, 1, 1), per_clip, min_size, weight)
+    regions = comp.long() + _first_ids(per_clip).view(b, 1, 1, 1)
+    return _merge_regions(regions, per_clip, min_size, weight)
 
 
 def _merge_regions(
@@ -174,7 +178,7 @@ def _merge_regions(
     dev = regions.device
     b = regions.shape[0]
     k = int(per_clip.sum())
-    start = per_clip.cumsum(0) - per_clip
+    start = _first_ids(per_clip)
     size = _region_sizes(regions.view(-1), k)
     clip_of = torch.repeat_interleave(torch.arange(b, device=dev), per_clip, output_size=k)
     limit = min_size.to(dev).float()[clip_of] / weight  # per region, in voxels

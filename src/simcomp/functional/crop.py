@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from .visibility import in_frame
+
 
 def hmr_boxes(
     joints_2d: torch.Tensor,
@@ -42,9 +44,7 @@ def hmr_boxes(
         >>> [round(v) for v in box[0, 0].tolist()]
         [-62, -17, 162, 207]
     """
-    h, w = image_size
-    inside = torch.isfinite(joints_2d).all(-1) & (joints_2d[..., 0] >= 0) & (joints_2d[..., 0] < w)
-    inside &= (joints_2d[..., 1] >= 0) & (joints_2d[..., 1] < h)
+    inside = in_frame(joints_2d, image_size)
     use = inside if visible is None else visible & inside
     use = torch.where(use.any(-1, keepdim=True), use, inside)  # frames with no keypoint in
     # the image get weight 0 below: the smoothing fills them from their neighbours

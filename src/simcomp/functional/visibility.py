@@ -8,6 +8,18 @@ from .._checks import check_tensor
 from .._device import upload
 
 
+def in_frame(joints_2d: torch.Tensor, image_size: tuple[int, int]) -> torch.Tensor:
+    """R14's test: bool (..., J), the joint (..., J, 2) is finite and inside an (H, W) frame.
+
+    Example:
+        >>> in_frame(torch.tensor([[1.5, 1.5], [9.0, 1.0]]), (4, 4)).tolist()
+        [True, False]
+    """
+    h, w = image_size
+    x, y = joints_2d[..., 0], joints_2d[..., 1]
+    return (x >= 0) & (x < w) & (y >= 0) & (y < h) & torch.isfinite(joints_2d).all(-1)
+
+
 def sample_at_joints(
     image: torch.Tensor, joints_2d: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -64,9 +76,7 @@ def visibility_rules(
         >>> visibility_rules(joints, (4, 4)).tolist()
         [[[True, False]]]
     """
-    h, w = image_size
-    x, y = joints_2d[..., 0], joints_2d[..., 1]
-    visible = (x >= 0) & (x < w) & (y >= 0) & (y < h) & torch.isfinite(joints_2d).all(-1)  # R14
+    visible = in_frame(joints_2d, image_size)  # R14
     if occluder is not None:  # R15
         covered, _ = sample_at_joints(occluder, joints_2d)
         visible &= ~covered

@@ -9,6 +9,7 @@ from ..clip import Clip
 from ..flow import MIN_FLOW_SIZE, DenseFlowEstimator, dense_flow_estimator
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
 from ..functional.inputs import assemble_inputs, flow_channels, keypoint_heatmaps
+from ..functional.visibility import in_frame
 from ..joints import HEATMAP_JOINT_NAMES, SMPL24, JointLayout
 from .base import ClipTransform, Params
 
@@ -65,13 +66,11 @@ class PersonCrop(ClipTransform):
             clip.joints_2d, clip.visible, clip.image_size, self.crop_size, self.person_size,
             self.sigma,
         )  # fmt: skip
-        h, w = clip.image_size
-        x, y = clip.joints_2d.unbind(-1)
-        seen = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        seen = in_frame(clip.joints_2d, clip.image_size)
         if clip.visible is not None:
             seen &= clip.visible
-        in_frame = seen.flatten(1).any(1)
-        valid = in_frame if clip.valid is None else clip.valid & in_frame
+        ever_seen = seen.flatten(1).any(1)
+        valid = ever_seen if clip.valid is None else clip.valid & ever_seen
         return clip.replace(
             boxes=boxes, crop_joints_2d=to_box_coords(clip.joints_2d, boxes, self.crop_size),
             valid=valid,

@@ -6,7 +6,12 @@ import torch
 
 from .._checks import check_interval, check_range
 from ..clip import Clip
-from ..functional.visibility import occlusion_run, randomize_visibility, visibility_rules
+from ..functional.visibility import (
+    in_frame,
+    occlusion_run,
+    randomize_visibility,
+    visibility_rules,
+)
 from ..joints import SMPL24, JointLayout
 from .base import ClipTransform, Params
 
@@ -115,10 +120,7 @@ class KeypointVisibility(ClipTransform):
             clip.joints_2d, size, clip.occluder, clip.total_occlusion, clip.joints_3d,
             clip.person_depth, self.behind,
         )  # fmt: skip
-        inside = None
-        if not self.unhide_outside:
-            x, y = clip.joints_2d.unbind(-1)
-            inside = (x >= 0) & (x < size[1]) & (y >= 0) & (y < size[0])
+        inside = None if self.unhide_outside else in_frame(clip.joints_2d, size)
         visible = randomize_visibility(
             visible, params["unhide_legs"], params["flip"], self.layout.legs, inside
         )
