@@ -72,7 +72,7 @@ def test_the_checkpoint_records_its_flow_and_the_evaluator_uses_it(tmp_path, cap
 
     run = train(Config(**TINY, steps=1, out=str(tmp_path / "run"), flow="lucas-kanade"))
     saved = load_checkpoint(run / "latest.pt")["config"]
-    assert (saved["estimator"], saved["flow"]) == ("dis", "lucas-kanade")  # auto -> its name
+    assert (saved["estimator"], saved["flow"]) == ("sparse-lk", "lucas-kanade")  # auto -> its name
     root = __import__("motion_hmr.builtin_3dpw").builtin_3dpw.write_builtin_3dpw(
         tmp_path / "b3dpw", sequences=1, frames=8
     )

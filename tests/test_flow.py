@@ -5,7 +5,9 @@ import torch
 from simcomp.data.synthetic import background_clips
 from simcomp.flow import (
     CameraMotionEstimator,
+    OpenCVDenseFlow,
     OpenCVFlowMedian,
+    OpenCVSparseMedian,
     PhaseCorrelation,
     Precomputed,
     integrate_motion,
@@ -31,6 +33,44 @@ def test_torch_estimator_accuracy_with_moving_objects(device):  # SPEC R1
 def test_opencv_reference_accuracy():  # SPEC R1
     err = _truth_and_estimate(OpenCVFlowMedian("dis"), torch.device("cpu"), seeds=(0,), batch=2)
     assert err.median() <= 0.25
+
+
+def test_sparse_median_accuracy_with_moving_objects():  # SPEC R1
+    # The CPU default: the median over a grid of tracked points ignores the moving objects.
+    err = _truth_and_estimate(OpenCVSparseMedian(), torch.device("cpu"), seeds=(0, 1))
+    assert err.median() <= 0.1
+    assert err.quantile(0.95) <= 0.5
+
+
+def test_sparse_median_on_a_real_photo_pan_and_edge_cases():  # SPEC R1, R2
+    from benchmarks.flow_accuracy import panned_clips
+
+    video, shift = panned_clips(2, 9, (96, 128), pan=6.0)
+    err = (integrate_motion(OpenCVSparseMedian()(video)) - shift).norm(dim=-1)
+    assert err.max() <= 0.5
+    blank = torch.zeros(1, 3, 3, 40, 40)  # nothing to track: no motion, not NaN
+    assert torch.equal(OpenCVSparseMedian()(blank), torch.zeros(1, 2, 2))
+    assert OpenCVSparseMedian(step=64).points(20, 30).tolist() == [[[14.5, 9.5]]]
+    with pytest.raises(ValueError, match="odd window"):
+        OpenCVSparseMedian(window=8)
+
+
+@pytest.mark.parametrize("preset", ["ultrafast", "ultrafast-full", "fast", "medium"])
+def test_dis_presets_and_scale(preset):  # SPEC R22
+    from benchmarks.flow_accuracy import dense_pairs
+
+    first, second, truth = dense_pairs(2, (64, 80), magnitude=3.0)
+    epe = (OpenCVDenseFlow(preset)(first, second) - truth).norm(dim=1)[:, 8:-8, 8:-8]
+    assert epe.median() <= (0.5 if "full" in preset or preset == "medium" else 1.0)
+    half = OpenCVFlowMedian("dis", preset, scale=0.5).dense(torch.stack((first, second), 1))
+    assert half.shape == (2, 1, 32, 40, 2)  # half size, in full-size pixels
+    assert (torch.from_numpy(half[:, 0]).permute(0, 3, 1, 2) - truth[..., ::2, ::2]).norm(
+        dim=1
+    ).median() <= 1.0
+    with pytest.raises(ValueError, match="preset: expected one of"):
+        OpenCVDenseFlow("slow")
+    with pytest.raises(ValueError, match="scale"):
+        OpenCVFlowMedian(scale=2)
 
 
 def test_integrate_convention():  # SPEC R2

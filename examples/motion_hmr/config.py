@@ -7,6 +7,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+from simcomp.flow import CAMERA_ESTIMATORS
+
 
 @dataclasses.dataclass
 class Config:
@@ -25,7 +27,7 @@ class Config:
     weights: str | None = None  # local ImageNet weights (.pth state dict); never downloaded
     smpl_dir: str | None = None  # folder with smpl/SMPL_NEUTRAL.pkl; None: joint head
     inputs: tuple[str, ...] = ("flow", "keypoints")  # Table 1
-    estimator: str = "auto"  # camera motion: dis, phase; auto: by device, recorded as its name
+    estimator: str = "auto"  # camera motion: sparse-lk, dis, phase; auto: by device, recorded
     flow: str = "auto"  # crop flow: dis, lucas-kanade; auto: by device, recorded as its name
     occlusion: bool = True  # Table 2
     tracking: bool = True
@@ -101,7 +103,8 @@ HELP = {
     "weights": "local ImageNet weights for the backbone (.pth state dict); never downloaded",
     "smpl_dir": "folder with smpl/SMPL_NEUTRAL.pkl: predict SMPL; unset: a joint head",
     "inputs": "network inputs (Table 1): any of rgb, flow, keypoints",
-    "estimator": "camera-motion estimator: dis, phase, or auto (dis on the CPU, phase on a "
+    "estimator": "camera-motion estimator: sparse-lk, dis, phase, or auto (sparse-lk on the "
+    "CPU, phase on a "
     "GPU); the checkpoint records the one used and the evaluator uses it",
     "flow": "crop flow estimator: dis, lucas-kanade, or auto (dis on the CPU, lucas-kanade on "
     "a GPU); recorded like --estimator",
@@ -158,7 +161,7 @@ def validate(cfg: Config) -> Config:
     kinds = {"rgb", "flow", "keypoints"}
     need(bool(cfg.inputs) and set(cfg.inputs) <= kinds, "inputs", f"some of {sorted(kinds)}",
          cfg.inputs)  # fmt: skip
-    need(cfg.estimator in ("auto", "dis", "phase"), "estimator", "auto, dis or phase",
+    need(cfg.estimator in CAMERA_ESTIMATORS, "estimator", ", ".join(CAMERA_ESTIMATORS),
          repr(cfg.estimator))  # fmt: skip
     need(cfg.flow in ("auto", "dis", "lucas-kanade"), "flow", "auto, dis or lucas-kanade",
          repr(cfg.flow))  # fmt: skip

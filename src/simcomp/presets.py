@@ -50,8 +50,9 @@ def doersch2019(
       probability 0.05 (R19).
     - crops: 224 px with the person ~150 px (R20), paired (R21); flow / 20 and its magnitude
       (R22); 12 heatmaps of sigma 10 px (R23); the occlusion indicator (R24).
-    - flow: the paper used TVL1 offline; here "auto" picks OpenCV DIS on CPU tensors and the
-      torch estimators on the GPU. Name one (``estimator="dis"``, ``flow="dis"``) to get the
+    - flow: the paper used TVL1 offline; here "auto" picks OpenCV on CPU tensors (sparse
+      Lucas-Kanade median flow for the camera, DIS for the crops) and the torch estimators on
+      the GPU. Name one (``estimator="sparse-lk"``, ``flow="dis"``) to get the
       same flow on every device; the Motion HMR trainer records the one it used in its
       checkpoint and the evaluator uses it.
 
@@ -60,9 +61,9 @@ def doersch2019(
         tracking: move the person with the camera (Table 2's "no tracking" is False).
         static_background: one background frame repeated (Table 2; overrides ``tracking``).
         inputs: Table 1's input switches, any of "rgb", "flow", "keypoints".
-        estimator: camera-motion estimator, or its name: "auto" (OpenCV DIS on CPU tensors and
-            phase correlation on the GPU, :func:`simcomp.flow.auto_camera_motion`), "dis",
-            "phase"; None uses the clip's own ``camera_shift``.
+        estimator: camera-motion estimator, or its name: "auto" (OpenCV sparse Lucas-Kanade on CPU
+            tensors and phase correlation on the GPU, :func:`simcomp.flow.auto_camera_motion`),
+            "sparse-lk", "dis", "phase"; None uses the clip's own ``camera_shift``.
         flow: dense flow estimator for the crops, or its name: "auto" (OpenCV DIS on the CPU
             and batched Lucas-Kanade on the GPU, :func:`simcomp.flow.auto_dense_flow`), "dis",
             "lucas-kanade".

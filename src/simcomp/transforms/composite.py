@@ -27,9 +27,10 @@ class CameraTrackedComposite(ClipTransform):
 
     Args:
         mode: "tracked", "untracked" or "static".
-        estimator: camera-motion estimator (``simcomp.flow``); "auto" is OpenCV DIS median flow
-            on CPU tensors and batched phase correlation on the GPU; None uses the clip's own
-            ``camera_shift`` (precomputed offline, or the built-in data's ground truth).
+        estimator: camera-motion estimator (``simcomp.flow``); "auto" is OpenCV sparse
+            Lucas-Kanade median flow on CPU tensors and batched phase correlation on the GPU;
+            None uses the clip's own ``camera_shift`` (precomputed offline, or the built-in
+            data's ground truth).
         offset: ((x min, x max), (y min, y max)) placement offset, pixels (default: none, as
             the paper; the previous default ((-40, 40), (-30, 30)) put 22% rather than 18% of
             the joints out of frame).
