@@ -130,6 +130,30 @@ def test_sizes_that_are_not_whole_cells():  # SPEC R6
     assert all(len(torch.unique(labels[i])) >= 2 for i in range(2))
 
 
+@pytest.mark.parametrize("size", [(32, 48), (30, 45)])
+def test_full_resolution_step_scores_every_cell_or_only_boundaries_alike(size):  # SPEC R6
+    # The CPU scores only cells whose candidates differ, CUDA every cell: one result.
+    from simcomp.functional import slic as slic_module
+
+    calls = []
+    original = slic_module._assign_full_resolution
+
+    def both(*args):
+        calls.append([original(*args, boundary_only=flag) for flag in (True, False)])
+        return calls[-1][0]
+
+    feats = torch.rand(2, 3, *size, 5, generator=gen(3))
+    seeds, valid, step = slic_seeds((3, *size), [6, 9])
+    slic_module._assign_full_resolution = both
+    try:
+        slic_video(feats, seeds, valid, step)
+    finally:
+        slic_module._assign_full_resolution = original
+    boundary, every = calls[0]
+    assert torch.equal(boundary, every)
+    assert boundary.shape == (2, 3, *size)
+
+
 @settings(max_examples=15)
 @given(
     shape=st.tuples(st.integers(2, 8), st.integers(12, 48), st.integers(12, 48)),

@@ -53,7 +53,9 @@ def choose_supervoxel(labels: torch.Tensor, pick_u: torch.Tensor) -> torch.Tenso
         [[[[0, 0, 1, 1]]]]
     """
     b = labels.shape[0]
-    k = labels[0].numel() if b else 1
+    # Ids are below T * H * W; on the CPU the largest id bounds them more tightly at no cost
+    # (on CUDA reading it would make the host wait).
+    k = labels[0].numel() if labels.is_cuda or not b else int(labels.max()) + 1
     present = torch.zeros(b, k, dtype=torch.bool, device=labels.device)
     present.scatter_(1, labels.flatten(1), True)
     m = (pick_u * present.sum(1)).floor().long()

@@ -71,18 +71,20 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
-def _reject_nonfinite(features: torch.Tensor) -> None:
-    """Reject NaN and inf features: NaN poisons every distance, inf the min-max rescale.
+def _reject_nonfinite(lo: torch.Tensor, hi: torch.Tensor) -> None:
+    """Reject NaN and inf features from their per-clip extremes (B,), which min and max carry.
 
-    A ValueError on the CPU; on CUDA a device-side assertion, so the check costs no host sync
-    (it surfaces at the next synchronisation).
+    NaN poisons every distance, inf the min-max rescale. A ValueError on the CPU; on CUDA a
+    device-side assertion, so the check costs no host sync (it surfaces at the next
+    synchronisation).
     """
     message = "features: contains NaN or infinite values (SLIC needs finite features)"
-    if features.device.type == "cpu":
-        if not torch.isfinite(features).all():
+    finite = (torch.isfinite(lo) & torch.isfinite(hi)).all()
+    if lo.device.type == "cpu":
+        if not finite:
             raise ValueError(message)
     else:
-        torch._assert_async(torch.isfinite(features).all(), message)
+        torch._assert_async(finite, message)
 
 
 def _assign(f, axes, centres, step, valid):
@@ -105,7 +107,7 @@ def _assign(f, axes, centres, step, valid):
     n_t, n_y, n_x = (len(a) for a in axes)
     plane = (spatial[1][:, :, None] + spatial[2][:, None]).view(b, 1, n_y * n_x, k)
     d = d.view(b, n_t, n_y * n_x, k).add_(plane).add_(spatial[0][:, :, None])
-    return d.view(b, -1, k).argmin(-1)
+    return d.view(b, -1, k).min(-1).indices  # min's indices: argmin's, in 2/3 of its time
 
 
 def slic_video(
@@ -157,15 +159,15 @@ def slic_video(
     check_tensor("seeds", seeds, (features.shape[0], None, 3), dtype="float")
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
-    _reject_nonfinite(features)
     b, t, h, w, c = features.shape
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=features.device)
     dev = features.device
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
     raw = features.float()
-    lo = raw.flatten(1).amin(1)
-    scale = 1 / ((raw.flatten(1).amax(1) - lo).clamp(min=1e-12) * compactness)  # (B,)
+    lo, hi = raw.flatten(1).amin(1), raw.flatten(1).amax(1)
+    _reject_nonfinite(lo, hi)
+    scale = 1 / ((hi - lo).clamp(min=1e-12) * compactness)  # (B,)
     s = max(1, min(downsample, h, w))
     hs, ws = -(-h // s), -(-w // s)
     cells = _cells(raw, s)  # (B, T, hs, ws, s, s, C), padded to whole cells
@@ -181,19 +183,20 @@ def slic_video(
     k = seeds.shape[1]
     labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
     fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
+    data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
     for _ in range(max_iter):
         if fast:
             labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step)
             centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
         else:
             labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
-            centres = _means(pooled, coords, labels, k, centres)
+            centres = _means(data, labels, k, centres)
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
         min_size = min_size_factor * t * h * w / valid.sum(1).float()
         low = connected_and_merged(low, min_size, float(s * s))
         k = low[0].numel()
-        centres = _means(pooled, coords, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
+        centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
     labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
     if enforce_connectivity:
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
@@ -203,15 +206,14 @@ def slic_video(
     return labels
 
 
-def _means(feats, coords, labels, k, previous):
-    """Mean features and positions (B, K, C+3) per label; empty labels keep ``previous``."""
-    b, _, c = feats.shape
-    data = torch.cat((feats, coords.expand(b, -1, 3)), -1)
-    sums = torch.zeros(b, k, c + 3, device=feats.device).scatter_add_(
-        1, labels[..., None].expand(-1, -1, c + 3), data
+def _means(data, labels, k, previous):
+    """Means (B, K, D) of data (B, N, D) per label (B, N); empty labels keep ``previous``."""
+    b, _, d = data.shape
+    sums = torch.zeros(b, k, d, device=data.device).scatter_add_(
+        1, labels[..., None].expand(-1, -1, d), data
     )
-    count = torch.zeros(b, k, device=feats.device).scatter_add_(
-        1, labels, torch.ones_like(labels, dtype=torch.float32)
+    count = torch.zeros(b, k, device=data.device).scatter_add_(
+        1, labels, torch.ones((), device=data.device).expand(labels.shape)
     )
     return torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], previous)
 
@@ -254,36 +256,40 @@ def _assign_full_resolution(cells, lo, scale, low, centres, step, size, boundary
         ],
         -1,
     )  # fmt: skip  (B, T, hs, ws, 5): the cell's own label first
-    m = centres.gather(1, cands.reshape(b, -1, 1).expand(-1, -1, c + 3)).view(b, t, hs, ws, 5, -1)
-    feat_m, pos_m = m[..., :c], m[..., c:]
-    inv = (1 / (step * step)).view(b, 1, 1, 1, 1)
-    a, lo = scale.view(b, 1, 1, 1, 1), lo.view(b, 1, 1, 1, 1)
-    tt = torch.arange(t, device=dev, dtype=torch.float32).view(1, t, 1, 1, 1)
-    const = (feat_m * feat_m).sum(-1) + 2 * a * lo * feat_m.sum(-1)
-    const = const + ((pos_m * pos_m).sum(-1) - 2 * tt * pos_m[..., 0]) * inv
-    w_feat = -2 * a[..., None] * feat_m  # (B, T, hs, ws, 5, C)
-    w_y, w_x = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (B, T, hs, ws, 5)
-    out = cands[..., 0, None, None].expand(b, t, hs, ws, s, s).contiguous()
-    if dev.type == "cpu" if boundary_only is None else boundary_only:
+    boundary = dev.type == "cpu" if boundary_only is None else boundary_only
+    if boundary:
         sel = (cands != cands[..., :1]).any(-1).nonzero(as_tuple=True)
     else:
         sel = (slice(None),) * 4
+    # Everything below is per selected cell (N of them), its 5 candidates' centres in m.
+    cand = cands[sel].reshape(-1, 5)
+    clip = torch.arange(b, device=dev).view(b, 1, 1, 1).expand(b, t, hs, ws)[sel].reshape(-1, 1)
+    m = centres.flatten(0, 1)[clip * centres.shape[1] + cand]  # (N, 5, C+3)
+    feat_m, pos_m = m[..., :c], m[..., c:]
+    inv = (1 / (step * step))[clip]  # (N, 1)
+    a, lo = scale[clip], lo[clip]
+    tt = torch.arange(t, device=dev).view(1, t, 1, 1).expand(b, t, hs, ws)[sel].reshape(-1, 1)
     cy = torch.arange(hs, device=dev).view(1, 1, hs, 1).expand(b, t, hs, ws)[sel].reshape(-1, 1)
     cx = torch.arange(ws, device=dev).view(1, 1, 1, ws).expand(b, t, hs, ws)[sel].reshape(-1, 1)
-    wy, wx = w_y[sel].reshape(-1, 5), w_x[sel].reshape(-1, 5)
+    wy, wx = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (N, 5)
     # Per cell: its corner's position folded into the constant; in the cell: an offset pattern.
-    base = const[sel].reshape(-1, 5) + (cy * s) * wy + (cx * s) * wx  # (N, 5)
+    base = (feat_m * feat_m).sum(-1) + 2 * a * lo * feat_m.sum(-1)
+    base = base + ((pos_m * pos_m).sum(-1) - 2 * tt * pos_m[..., 0]) * inv
+    base = base + (cy * s) * wy + (cx * s) * wx  # (N, 5)
     offs = torch.arange(s, device=dev, dtype=torch.float32)
-    pattern = torch.stack(torch.meshgrid(offs, offs, indexing="ij"), -1).reshape(s * s, 2)
-    inside = pattern @ torch.stack((wy, wx), 1)  # (N, s*s, 5)
-    f = cells[sel].reshape(-1, s * s, c)
-    wf = w_feat[sel].reshape(-1, 5, c)
-    score = torch.baddbmm(inside + base[:, None], f, wf.transpose(1, 2))  # (N, s*s, 5)
-    pick = score.argmin(-1, keepdim=True)
-    picked = cands[sel].reshape(-1, 1, 5).expand(-1, s * s, 5).gather(-1, pick)
-    out[sel] = picked.view(out[sel].shape)
-    full = out.permute(0, 1, 2, 4, 3, 5).reshape(b, t, hs * s, ws * s)
-    return full[:, :, :h, :w].contiguous()
+    pattern = torch.stack(torch.meshgrid(offs, offs, indexing="ij"), -1).reshape(1, s * s, 2)
+    # One product scores a cell's pixels: [features, y, x in the cell] . [weights, wy, wx].
+    f = torch.cat((cells[sel].reshape(-1, s * s, c), pattern.expand(len(cand), -1, -1)), -1)
+    weights = torch.cat((-2 * a[..., None] * feat_m, wy[..., None], wx[..., None]), -1)
+    score = torch.baddbmm(base[:, None], f, weights.transpose(1, 2))  # (N, s*s, 5)
+    pick = score.min(-1, keepdim=True).indices
+    picked = cand[:, None].expand(-1, s * s, 5).gather(-1, pick).view(-1, s, s)
+    if boundary:  # (B, T, hs, s, ws, s): the labels' final layout, cell by cell
+        out = cands[:, :, :, None, :, None, 0].expand(b, t, hs, s, ws, s).contiguous()
+        out[sel[0], sel[1], sel[2], :, sel[3], :] = picked
+    else:
+        out = picked.view(b, t, hs, ws, s, s).transpose(3, 4)
+    return out.reshape(b, t, hs * s, ws * s)[:, :, :h, :w].contiguous()
 
 
 def slic_skimage(
