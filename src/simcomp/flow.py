@@ -466,8 +466,12 @@ class OpenCVDenseFlow:
 
     def __call__(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         """Flow (N, 2, H, W) from first to second, both (N, 3, H, W) in [0, 1]."""
-        frames = torch.stack((first, second), 1)
-        flow = OpenCVFlowMedian("dis", self.preset, scale=1).dense(frames)[:, 0]  # (N, H, W, 2)
+        check_tensor("first", first, ("N", 3, "H", "W"), dtype="float")
+        sizes = {"N": first.shape[0], "H": first.shape[2], "W": first.shape[3]}
+        check_tensor("second", second, ("N", 3, "H", "W"), sizes, dtype="float")
+        a, b = _gray_uint8(first), _gray_uint8(second)
+        dis = _dis(self.preset)
+        flow = np.stack([dis.calc(x, y, None) for x, y in zip(a, b, strict=True)])
         return torch.from_numpy(flow).permute(0, 3, 1, 2).to(first.device, first.dtype)
 
 

@@ -8,7 +8,7 @@ your own tensors. Shapes are in each docstring; all run on the CPU and CUDA alik
 from .composite import hard_composite, place_person
 from .connectivity import connected_and_merged, connected_components, merge_small_components
 from .crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
-from .inputs import assemble_inputs, flow_channels, keypoint_heatmaps
+from .inputs import assemble_inputs, flow_channels, keypoint_heatmaps, mark_occluded
 from .occlusion import choose_supervoxel, occlusion_kept, slic_features
 from .slic import slic_seeds, slic_skimage, slic_video
 from .visibility import (
@@ -31,6 +31,7 @@ __all__ = [
     "hmr_boxes",
     "in_frame",
     "keypoint_heatmaps",
+    "mark_occluded",
     "merge_small_components",
     "occlude_sparse_frames",
     "occlusion_kept",

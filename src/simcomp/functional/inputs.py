@@ -7,20 +7,30 @@ import torch
 FLOW_SCALE = 20.0  # R22: flow is divided by 20 to be roughly in [-1, 1]
 
 
-def flow_channels(flow: torch.Tensor) -> torch.Tensor:
+def flow_channels(flow: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """R22: flow (..., 2, H, W) in pixels -> (..., 3, H, W): flow / 20 and its magnitude.
+
+    ``out`` (..., 3, H, W), when given, receives the channels (a slice of a larger input
+    tensor, so they are written once).
 
     Example:
         >>> x = flow_channels(torch.tensor([3.0, 4.0]).view(2, 1, 1))
         >>> [round(v, 2) for v in x[:, 0, 0].tolist()]
         [0.15, 0.2, 0.25]
     """
-    scaled = flow / FLOW_SCALE
-    return torch.cat((scaled, scaled.norm(dim=-3, keepdim=True)), -3)
+    if out is None:
+        out = flow.new_empty(*flow.shape[:-3], 3, *flow.shape[-2:])
+    scaled = torch.div(flow, FLOW_SCALE, out=out[..., :2, :, :])
+    torch.hypot(scaled[..., 0, :, :], scaled[..., 1, :, :], out=out[..., 2, :, :])
+    return out
 
 
 def keypoint_heatmaps(
-    joints: torch.Tensor, visible: torch.Tensor, size: int = 224, sigma: float = 10.0
+    joints: torch.Tensor,
+    visible: torch.Tensor,
+    size: int = 224,
+    sigma: float = 10.0,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """R23: one Gaussian heatmap per keypoint, 1 at the keypoint, all zero when it is hidden.
 
@@ -29,6 +39,7 @@ def keypoint_heatmaps(
         visible: bool (..., J).
         size: heatmap side S.
         sigma: standard deviation in pixels.
+        out: (..., J, S, S) to write the maps into, or None.
 
     Returns:
         (..., J, S, S) in [0, 1].
@@ -44,7 +55,7 @@ def keypoint_heatmaps(
     gy = torch.exp(-0.5 * ((centres - joints[..., 1:2]) / sigma) ** 2)
     gx = torch.where(keep, gx, 0.0).nan_to_num(0.0)  # hidden: all zero, on the small factor
     gy = gy.nan_to_num(0.0)
-    return gy[..., :, None] * gx[..., None, :]
+    return torch.mul(gy[..., :, None], gx[..., None, :], out=out)
 
 
 def assemble_inputs(parts: list[torch.Tensor], occluded: torch.Tensor) -> torch.Tensor:
@@ -63,9 +74,28 @@ def assemble_inputs(parts: list[torch.Tensor], occluded: torch.Tensor) -> torch.
         >>> x.shape, x[0, :, :3].amax((1, 2, 3)).tolist(), x[0, :, 3, 0, 0].tolist()
         (torch.Size([1, 2, 4, 4, 4]), [1.0, 0.0], [0.0, 1.0])
     """
-    o = occluded[..., None, None, None]
     first = parts[0]
-    indicator = o.to(first.dtype).expand(*first.shape[:2], 1, *first.shape[-2:])
-    out = torch.cat([*parts, indicator], 2)
-    out[:, :, :-1].masked_fill_(o, 0.0)  # in place on our own new tensor
-    return out
+    out = first.new_empty(*first.shape[:2], sum(p.shape[2] for p in parts) + 1, *first.shape[3:])
+    torch.cat(parts, 2, out=out[:, :, :-1])
+    return mark_occluded(out, occluded)
+
+
+def mark_occluded(inputs: torch.Tensor, occluded: torch.Tensor) -> torch.Tensor:
+    """R11, R12, R24 in place: zero the features of occluded pairs, set the last channel.
+
+    Shape:
+        inputs (B, P, C + 1, S, S) (features, then the indicator's channel), occluded bool
+        (B, P) -> inputs.
+
+    Example:
+        >>> x = mark_occluded(torch.ones(1, 2, 2, 1, 1), torch.tensor([[False, True]]))
+        >>> x[0, :, :, 0, 0].tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    o = occluded[..., None, None, None]
+    if inputs.is_cuda:  # one pass, no host sync
+        inputs[:, :, :-1].masked_fill_(o, 0.0)
+    else:  # the occluded pairs only (a few in a hundred), not a pass over every pair
+        inputs[:, :, :-1][occluded] = 0.0
+    inputs[:, :, -1:].copy_(o.expand_as(inputs[:, :, -1:]))
+    return inputs

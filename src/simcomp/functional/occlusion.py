@@ -55,7 +55,10 @@ def choose_supervoxel(labels: torch.Tensor, pick_u: torch.Tensor) -> torch.Tenso
     b = labels.shape[0]
     # Ids are below T * H * W; on the CPU the largest id bounds them more tightly at no cost
     # (on CUDA reading it would make the host wait).
-    k = labels[0].numel() if labels.is_cuda or not b else int(labels.max()) + 1
+    if not labels.numel():
+        k = 1
+    else:
+        k = labels[0].numel() if labels.is_cuda else int(labels.max()) + 1
     present = torch.zeros(b, k, dtype=torch.bool, device=labels.device)
     present.scatter_(1, labels.flatten(1), True)
     m = (pick_u * present.sum(1)).floor().long()

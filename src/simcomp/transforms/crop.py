@@ -8,7 +8,7 @@ from .._device import take, upload
 from ..clip import Clip
 from ..flow import MIN_FLOW_SIZE, DenseFlowEstimator, dense_flow_estimator
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
-from ..functional.inputs import assemble_inputs, flow_channels, keypoint_heatmaps
+from ..functional.inputs import flow_channels, keypoint_heatmaps, mark_occluded
 from ..functional.visibility import in_frame
 from ..joints import HEATMAP_JOINT_NAMES, SMPL24, JointLayout
 from .base import ClipTransform, Params
@@ -135,15 +135,21 @@ class MotionInputs(ClipTransform):
         if t < 2:
             raise ValueError(f"frames: expected at least 2 frames to form a pair (R21), got {t}")
         s = self.crop_size
-        parts = []
+        channels = len(input_channels(self.kinds))
+        # Every part is written once, into its channels of the one output tensor.
+        out = clip.frames.new_empty(b, t - 1, channels, s, s)
+        at = 0
         if "flow" in self.kinds:
             first, second = paired_crops(clip.frames, clip.boxes, s)
             if "rgb" in self.kinds:
-                parts.append(first)
+                out[:, :, :3] = first
+                at = 3
             flow = self.flow(first.reshape(-1, 3, s, s), second.reshape(-1, 3, s, s))
-            parts.append(flow_channels(flow.view(b, t - 1, 2, s, s)))
+            flow_channels(flow.view(b, t - 1, 2, s, s), out=out[:, :, at : at + 3])
+            at += 3
         elif "rgb" in self.kinds:
-            parts.append(crop_boxes(clip.frames[:, :-1], clip.boxes[:, :-1], s))
+            out[:, :, :3] = crop_boxes(clip.frames[:, :-1], clip.boxes[:, :-1], s)
+            at = 3
         if "keypoints" in self.kinds:
             where = [i or 0 for i in self.layout.heatmap12]  # a missing joint: a zero map
             joints = take(clip.crop_joints_2d[:, :-1], where, 2)
@@ -155,11 +161,11 @@ class MotionInputs(ClipTransform):
             has = [i is not None for i in self.layout.heatmap12]
             if not all(has):
                 visible = visible & upload(has, clip.device, torch.bool)
-            parts.append(keypoint_heatmaps(joints, visible, s, self.sigma))
+            keypoint_heatmaps(joints, visible, s, self.sigma, out=out[:, :, at : at + 12])
         occ = clip.total_occlusion
         occluded = (
             occ[:, :-1] | occ[:, 1:]
             if occ is not None
             else torch.zeros(b, t - 1, dtype=torch.bool, device=clip.device)
         )
-        return clip.replace(inputs=assemble_inputs(parts, occluded))
+        return clip.replace(inputs=mark_occluded(out, occluded))
