@@ -11,6 +11,7 @@ Sign conventions (tested):
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -221,6 +222,15 @@ def _gray_uint8(frames: torch.Tensor, scale: float = 1.0) -> np.ndarray:
     return np.stack(small).reshape(*gray.shape[:-2], size[1], size[0])
 
 
+def _map_pairs(fn, count: int) -> list:
+    """``[fn(0), ..., fn(count - 1)]`` on as many threads as torch uses (OpenCV frees the GIL)."""
+    workers = min(torch.get_num_threads(), count)
+    if workers <= 1:
+        return [fn(n) for n in range(count)]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, range(count), chunksize=max(1, count // (4 * workers))))
+
+
 class OpenCVFlowMedian:
     """R1 on the CPU: OpenCV dense flow (DIS or Farneback), its per-frame median.
 
@@ -313,16 +323,17 @@ class OpenCVSparseMedian:
         pts = self.points(h, w)
         size = (self.window, self.window)
         stop = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)
-        out = np.zeros((b, t - 1, 2), np.float32)
-        for i in range(b):
-            for k in range(t - 1):
-                moved, ok, _ = cv2.calcOpticalFlowPyrLK(
-                    gray[i, k], gray[i, k + 1], pts, None, winSize=size, maxLevel=self.levels,
-                    criteria=stop,
-                )  # fmt: skip
-                tracked = (moved - pts)[ok[:, 0] == 1, 0]
-                if len(tracked):  # nothing tracked (a blank frame): no motion
-                    out[i, k] = np.median(tracked, 0)
+        def pair(n: int) -> np.ndarray:
+            i, k = divmod(n, t - 1)
+            moved, ok, _ = cv2.calcOpticalFlowPyrLK(
+                gray[i, k], gray[i, k + 1], pts, None, winSize=size, maxLevel=self.levels,
+                criteria=stop,
+            )  # fmt: skip
+            tracked = (moved - pts)[ok[:, 0] == 1, 0]
+            # nothing tracked (a blank frame): no motion
+            return np.median(tracked, 0) if len(tracked) else np.zeros(2, np.float32)
+
+        out = np.stack(_map_pairs(pair, b * (t - 1))).reshape(b, t - 1, 2)
         return torch.from_numpy(out).to(frames.device, frames.dtype)
 
 
