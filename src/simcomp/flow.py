@@ -323,6 +323,7 @@ class OpenCVSparseMedian:
         pts = self.points(h, w)
         size = (self.window, self.window)
         stop = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.01)
+
         def pair(n: int) -> np.ndarray:
             i, k = divmod(n, t - 1)
             moved, ok, _ = cv2.calcOpticalFlowPyrLK(

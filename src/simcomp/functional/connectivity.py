@@ -122,10 +122,15 @@ def _components_cpu(labels: torch.Tensor) -> torch.Tensor:
     # treats 0 as background.
     offset = torch.arange(b) * span + 1 - low
     small = b * span < 2**31
-    lab = lab.to(torch.int32) if small and lab.dtype != torch.int32 else lab
-    vol = (lab + offset.to(lab.dtype).view(b, 1)).numpy().reshape(b * t, h, w)
-    comp = np.subtract(cc3d.connected_components(vol, connectivity=6), 1, dtype=np.int64)
-    return torch.from_numpy(comp).view(b, t, h, w)
+    vol = torch.add(
+        lab,
+        offset.view(b, 1),
+        out=torch.empty(lab.shape, dtype=torch.int32 if small else torch.int64),
+    )
+    comp = cc3d.connected_components(
+        vol.numpy().reshape(b * t, h, w), connectivity=6, out_dtype=np.uint64
+    )
+    return torch.from_numpy(comp.view(np.int64)).view(b, t, h, w).sub_(1)
 
 
 def merge_small_components(

@@ -7,16 +7,25 @@ distance / compactness^2 + squared spatial distance / step^2, search windows of 
 10 iterations, then connectivity enforced (components smaller than ``min_size_factor`` times
 the mean supervoxel size merged into a neighbour).
 
-For speed, k-means runs on the clip average-pooled by ``downsample`` in y and x, starting,
-as scikit-image does, from centres at the seeds with zero features (so the first assignment
-is by position alone); exact connected components and a deterministic small-piece merge
-(:mod:`simcomp.functional.connectivity`) replace scikit-image's sequential BFS. Then every
+For speed, k-means runs on the clip average-pooled in y and x by a factor that follows the
+grid's step (step / 12, at most 4: 4 in the paper's regime, whose steps are 51-88 px; no
+pooling where the grid is fine, as with dense seeds or small images, where k-means then runs
+on the pixels exactly as scikit-image's does), starting, as scikit-image does, from centres
+at the seeds with zero features (so the first assignment is by position alone). Exact
+connected components and a deterministic small-piece merge
+(:mod:`simcomp.functional.connectivity`) replace scikit-image's sequential search. Then every
 full-resolution pixel picks the best of the centres of its cell and the cell's four
 neighbours, and the connectivity pass runs again on the pixels, so every supervoxel is one
-6-connected region of at least ``min_size_factor`` of the mean size. On real photos the
-labelling explains the colours at least as well as scikit-image's, in similar numbers, but is
-not its partition (adjusted Rand index 0.6-0.7: the pooling and the 5 candidate labels per
-cell differ). The transform's ``backend="skimage"`` runs the exact baseline.
+6-connected region of at least ``min_size_factor`` of the mean size.
+
+Where the labels part from scikit-image's: the merge. scikit-image gives each small piece to
+the neighbour its raster-order search met last (to label 0 if it met none, connected or not)
+and cuts supervoxels above 3x the mean size; simcomp gives each to its largest neighbour and
+never cuts, so every label is one connected region of at least ``min_size_factor`` of the
+mean size. Without pooling and before the merge the labels are scikit-image's
+(tests/test_slic_skimage.py). On real photos the labelling explains the colours at least as
+well as scikit-image's, in similar numbers, but is not its partition (adjusted Rand index
+0.6-0.7). The transform's ``backend="skimage"`` runs the exact baseline.
 """
 
 from __future__ import annotations
@@ -131,7 +140,7 @@ def slic_video(
     step: torch.Tensor,
     compactness: float = 0.01,
     max_iter: int = 10,
-    downsample: int = 4,
+    downsample: int | None = None,
     enforce_connectivity: bool = True,
     min_size_factor: float = 0.5,
     kernels: bool = True,
@@ -145,7 +154,9 @@ def slic_video(
         step: (B,) grid step per clip.
         compactness: SLIC's compactness (R8: 0.01).
         max_iter: k-means iterations.
-        downsample: pooling factor in y and x for k-means and connectivity.
+        downsample: pooling factor in y and x for k-means and connectivity; None (default):
+            the grid's smallest step / 12, between 1 and 4 (reads ``step``: pass it on the
+            CPU, as :func:`slic_seeds` makes it, to keep CUDA work free of host syncs).
         enforce_connectivity: split labels into their exact 6-connected components and merge
             those smaller than ``min_size_factor`` times the mean supervoxel size into a
             neighbour (:mod:`simcomp.functional.connectivity`): on the pooled grid after
@@ -177,6 +188,8 @@ def slic_video(
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=features.device)
     dev = features.device
+    if downsample is None:
+        downsample = max(1, min(4, int(float(step.min()) // 12)))
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
     raw = features.float()
     lo, hi = raw.flatten(1).amin(1), raw.flatten(1).amax(1)
@@ -209,6 +222,9 @@ def slic_video(
     if enforce_connectivity:
         min_size = min_size_factor * t * h * w / valid.sum(1).float()
         low = connected_and_merged(low, min_size, float(s * s))
+    if s == 1:  # k-means ran on the pixels themselves: nothing to refine
+        return low
+    if enforce_connectivity:
         k = low[0].numel()
         centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
     labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
