@@ -110,7 +110,7 @@ def test_kernel_steps_match_torch():  # SPEC R6, SPEC R8
     k = seeds.shape[1]
     torch.testing.assert_close(
         simcomp.cuda.slic_means(feats, ref, axes, k, centres),
-        _means(feats, coords, ref, k, centres),
+        _means(torch.cat((feats, coords.expand(2, -1, 3)), -1), ref, k, centres),
         rtol=1e-4,
         atol=1e-3,
     )

@@ -225,7 +225,9 @@ def slic_video(
     if s == 1:  # k-means ran on the pixels themselves: nothing to refine
         return low
     if enforce_connectivity:
-        k = low[0].numel()
+        # ids are compact per clip: on the CPU their largest bounds them at no cost (on CUDA
+        # reading it would make the host wait)
+        k = low[0].numel() if low.is_cuda else int(low.max()) + 1
         centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
     labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
     if enforce_connectivity:
@@ -237,14 +239,22 @@ def slic_video(
 
 
 def _means(data, labels, k, previous):
-    """Means (B, K, D) of data (B, N, D) per label (B, N); empty labels keep ``previous``."""
-    b, _, d = data.shape
-    sums = torch.zeros(b, k, d, device=data.device).scatter_add_(
-        1, labels[..., None].expand(-1, -1, d), data
+    """Means (B, K, D) of data (B, N, D) per label (B, N); empty labels keep ``previous``.
+
+    With few labels the pixels are summed in up to 8 parts per clip, then the parts: torch's
+    scatter_add spreads its work over the leading dimension only (at batch 1 on 2 cores, 6x
+    faster).
+    """
+    b, n, d = data.shape
+    parts = next(p for p in (8, 4, 2, 1) if n % p == 0) if k <= 4096 else 1
+    labels = labels.reshape(b * parts, -1)
+    sums = torch.zeros(b * parts, k, d, device=data.device).scatter_add_(
+        1, labels[..., None].expand(-1, -1, d), data.reshape(b * parts, -1, d)
     )
-    count = torch.zeros(b, k, device=data.device).scatter_add_(
+    count = torch.zeros(b * parts, k, device=data.device).scatter_add_(
         1, labels, torch.ones((), device=data.device).expand(labels.shape)
     )
+    sums, count = sums.view(b, parts, k, d).sum(1), count.view(b, parts, k).sum(1)
     return torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], previous)
 
 
