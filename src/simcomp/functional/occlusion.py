@@ -53,14 +53,15 @@ def choose_supervoxel(labels: torch.Tensor, pick_u: torch.Tensor) -> torch.Tenso
         [[[[0, 0, 1, 1]]]]
     """
     b = labels.shape[0]
-    # Ids are below T * H * W; on the CPU the largest id bounds them more tightly at no cost
-    # (on CUDA reading it would make the host wait).
     if not labels.numel():
-        k = 1
-    else:
-        k = labels[0].numel() if labels.is_cuda else int(labels.max()) + 1
-    present = torch.zeros(b, k, dtype=torch.bool, device=labels.device)
-    present.scatter_(1, labels.flatten(1), True)
+        k, parts = 1, 1
+    elif labels.is_cuda:  # ids are below T * H * W; their largest would make the host wait
+        k, parts = labels[0].numel(), 1
+    else:  # on the CPU the largest id bounds them at no cost, and the marks go in 4 parts
+        k, parts = int(labels.max()) + 1, 4 if labels[0].numel() % 4 == 0 else 1
+    present = torch.zeros(b * parts, k, dtype=torch.bool, device=labels.device)
+    present.scatter_(1, labels.reshape(b * parts, labels[0].numel() // parts if b else 0), True)
+    present = present.view(b, parts, k).any(1)
     m = (pick_u * present.sum(1)).floor().long()
     rank = present.long().cumsum(1) - 1
     chosen = ((rank == m[:, None]) & present).float().argmax(1)
