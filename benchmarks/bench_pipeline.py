@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import reference
-from benchmarks.conftest import BATCHES, FRAMES, SIZE, report, timed
+from benchmarks import peak_rss, reference
+from benchmarks.conftest import BATCHES, FRAMES, MEMORY, QUICK, SIZE, report, timed
 from simcomp.data.synthetic import SyntheticClips
 from simcomp.presets import doersch2019
 
@@ -34,3 +34,14 @@ def test_reference_cpu_pipeline(benchmark):
     out = benchmark.pedantic(run, rounds=2, warmup_rounds=0)
     assert out.shape == (FRAMES - 1, 16, 224, 224)
     report(benchmark, 1, "reference", torch.device("cpu"), 1)
+
+
+@pytest.mark.parametrize("reuse", [False, True], ids=["plain", "reuse_freed_memory"])
+def test_peak_rss_of_one_call(benchmark, reuse):
+    """Peak RSS of one preset call at batch 8 in a fresh process (benchmarks/peak_rss.py)."""
+    batch = 1 if QUICK else 8
+    result = benchmark.pedantic(
+        lambda: peak_rss.measure(batch, FRAMES, SIZE, reuse), rounds=1, warmup_rounds=0
+    )
+    benchmark.extra_info.update(result)
+    MEMORY[f"batch {batch}, {'reuse_freed_memory' if reuse else 'plain'}"] = result

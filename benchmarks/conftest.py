@@ -23,6 +23,7 @@ FRAMES, SIZE = (5, (60, 80)) if QUICK else (31, (240, 320))
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 RESULTS: dict[str, dict] = defaultdict(dict)  # name -> {(device, batch): (clips/s, peak MB)}
 SHARES: dict[str, tuple[float, float]] = {}  # device -> (augmentation s, model step s)
+MEMORY: dict[str, dict] = {}  # setting -> benchmarks/peak_rss.py's figures
 # Which CPU reference (measured at batch 1) each benchmark is compared with.
 BASELINES = {
     "doersch2019": "reference",
@@ -106,7 +107,7 @@ def report(benchmark, clips, name=None, device=None, batch=None) -> float | None
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not RESULTS:
+    if not RESULTS and not MEMORY:
         return
     tr = terminalreporter
     tr.write_sep("=", "simcomp throughput (clips/s; ratio = simcomp / its CPU reference, per clip)")
@@ -120,6 +121,12 @@ def pytest_terminal_summary(terminalreporter):
             ref = RESULTS.get(BASELINES.get(name, ""), {}).get(("cpu", 1), (None,))[0]
             ratio = f"{rate / ref:8.1f}x" if ref else ""
             tr.write_line(f"{name:<44}{dev:<8}{batch or 1:>6}{rate:>10.2f}{ratio:>9}{peak:>9.0f}")
+    for setting, r in MEMORY.items():
+        tr.write_line(
+            f"Peak RSS of one doersch2019 call in a fresh process ({setting}): "
+            f"{r['peak_mb']:.0f} MB ({r['before_call_mb']:.0f} MB before it: torch and the "
+            f"{r['clip_in_mb']:.0f} MB clip; the output clip holds {r['clip_out_mb']:.0f} MB)"
+        )
     for dev, (aug, step) in sorted(SHARES.items()):
         tr.write_line(
             f"Motion HMR step on {dev}: augmentation {aug * 1e3:.1f} ms + model {step * 1e3:.1f} ms"

@@ -65,13 +65,12 @@ def place_person(
     valid = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
     flat = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).flatten(2)  # (B, T, H*W)
     new_mask = _gather_pixels(mask, flat) & valid
+    # The gathered copies are the results, edited in place: no other full-size temporaries.
     new_depth = None
     if depth is not None:
-        inf = torch.full_like(depth, float("inf"))
-        new_depth = torch.where(new_mask, _gather_pixels(depth, flat) / s[..., None], inf)
-    new_rgb = torch.where(
-        new_mask[:, :, None], _gather_pixels(rgb, flat), torch.zeros((), device=dev)
-    )
+        new_depth = _gather_pixels(depth, flat).div_(s[..., None])
+        new_depth.masked_fill_(~new_mask, float("inf"))
+    new_rgb = _gather_pixels(rgb, flat).mul_(new_mask[:, :, None])
     new_j2d = c[:, :, None] + s[..., None] * (joints_2d - c[:, :, None]) + shift[:, :, None]
     new_j3d = None
     if joints_3d is not None:
