@@ -96,13 +96,18 @@ def test_multichannel_2d():
     quadrants(seg)
 
 
-def test_gray_2d():
+def gray_quadrants():
+    """scikit-image's grey test image: four shades in quadrants, a little noise."""
     rng = np.random.default_rng(0)
     img = np.zeros((20, 21))
     img[:10, :10] = 0.33
     img[10:, :10] = 0.67
     img[10:, 10:] = 1.00
-    img = np.clip(img + 0.0033 * rng.normal(size=img.shape), 0, 1)
+    return np.clip(img + 0.0033 * rng.normal(size=img.shape), 0, 1)
+
+
+def test_gray_2d():
+    img = gray_quadrants()
     seg = slic(img, n_segments=4, compactness=1, channel_axis=None)
     assert seg.shape == img.shape
     quadrants(seg)
@@ -167,12 +172,7 @@ def test_enforce_connectivity():
 
 
 def test_more_segments_than_pixels():
-    rng = np.random.default_rng(0)
-    img = np.zeros((20, 21))
-    img[:10, :10] = 0.33
-    img[10:, :10] = 0.67
-    img[10:, 10:] = 1.00
-    img = np.clip(img + 0.0033 * rng.normal(size=img.shape), 0, 1)
+    img = gray_quadrants()
     seg = slic(img, n_segments=500, compactness=1, channel_axis=None)
     assert (seg.ravel() == np.arange(seg.size)).all()
 
