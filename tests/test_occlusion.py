@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from simcomp import Clip
 from simcomp.data.synthetic import background_clips, merge, person_clips
 from simcomp.functional.occlusion import slic_features
-from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
+from simcomp.functional.slic import slic_compensated, slic_seeds, slic_skimage, slic_video
 from simcomp.metrics import explained_variation, fragmented_share, temporal_coherence
 from simcomp.transforms import CameraTrackedComposite, Compose, SuperpixelOcclusion
 from tests.helpers import assert_clips_equal, gen
@@ -128,6 +128,30 @@ def test_sizes_that_are_not_whole_cells():  # SPEC R6
     labels = slic_video(feats, seeds, valid, step, downsample=4)  # 30 x 45: not whole cells
     assert labels.shape == (2, 3, 30, 45)
     assert all(len(torch.unique(labels[i])) >= 2 for i in range(2))
+
+
+@pytest.mark.parametrize("downsample", [None, 2, 4])
+def test_compensated_slic_is_slic_on_r7_features(downsample):  # SPEC R6, SPEC R7
+    # slic_compensated never makes the features; it reads the same values where SLIC needs
+    # them (the cells' mean coordinates may round differently in the last bit).
+    clip = background_clips(2, 9, (60, 80), generator=gen(4), max_pan=6.0)
+    k = torch.tensor([5e-4, 2e-3])
+    seeds, valid, step = slic_seeds((9, 60, 80), [8, 15])
+    feats = slic_features(clip.background, clip.camera_shift, k)
+    ours = slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step,
+                            downsample=downsample)  # fmt: skip
+    ref = slic_video(feats, seeds, valid, step, downsample=downsample)
+    assert (ours == ref).float().mean() > 0.999
+    from simcomp.functional.slic import _CompensatedFeatures, _Features
+
+    fused, plain = (
+        _CompensatedFeatures(clip.background, clip.camera_shift, k, 4),
+        _Features(feats, 4),
+    )
+    assert torch.equal(fused.lo, plain.lo) and torch.equal(fused.hi, plain.hi)
+    torch.testing.assert_close(fused.pooled(), plain.pooled())
+    sel = tuple(torch.tensor(i) for i in ([0, 1, 1], [0, 3, 8], [0, 7, 14], [19, 0, 5]))
+    torch.testing.assert_close(fused.at(sel), plain.at(sel), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("size", [(32, 48), (30, 45)])

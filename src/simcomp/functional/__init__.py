@@ -10,7 +10,7 @@ from .connectivity import connected_and_merged, connected_components, merge_smal
 from .crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
 from .inputs import assemble_inputs, flow_channels, keypoint_heatmaps, mark_occluded
 from .occlusion import choose_supervoxel, occlusion_kept, slic_features
-from .slic import slic_seeds, slic_skimage, slic_video
+from .slic import slic_compensated, slic_seeds, slic_skimage, slic_video
 from .visibility import (
     in_frame,
     occlude_sparse_frames,
@@ -40,6 +40,7 @@ __all__ = [
     "place_person",
     "randomize_visibility",
     "sample_at_joints",
+    "slic_compensated",
     "slic_features",
     "slic_seeds",
     "slic_skimage",

@@ -167,8 +167,8 @@ def slic_video(
             features are on CUDA and CuPy imports (False: the torch path everywhere).
 
     Returns:
-        labels long (B, T, H, W). Label values are ids below T * H * W, not a compact range
-        (with connectivity, the smallest flat index of each supervoxel's pixels).
+        labels long (B, T, H, W): with connectivity, each clip's supervoxels numbered 0, 1, ...
+        in the raster order of their first pixels; without, the index of the k-means centre.
 
     Raises:
         ValueError: bad shapes, compactness <= 0, or NaN / inf features (on CUDA these raise
@@ -181,25 +181,158 @@ def slic_video(
         torch.Size([1, 4, 32, 48])
     """
     check_tensor("features", features, ("B", "T", "H", "W", None), dtype="float")
-    check_tensor("seeds", seeds, (features.shape[0], None, 3), dtype="float")
-    if compactness <= 0:
-        raise ValueError(f"compactness: expected > 0, got {compactness}")
-    b, t, h, w, c = features.shape
-    if b == 0:
-        return torch.zeros(0, t, h, w, dtype=torch.long, device=features.device)
-    dev = features.device
+    _, t, h, w, _ = features.shape
+    s = _pooling(downsample, step, h, w)
+    return _slic(_Features(features.float(), s), seeds, valid, step, compactness, max_iter,
+                 enforce_connectivity, min_size_factor, kernels)  # fmt: skip
+
+
+def slic_compensated(
+    background: torch.Tensor,
+    camera_shift: torch.Tensor,
+    coord_scale: torch.Tensor,
+    seeds: torch.Tensor,
+    valid: torch.Tensor,
+    step: torch.Tensor,
+    compactness: float = 0.01,
+    max_iter: int = 10,
+    downsample: int | None = None,
+    enforce_connectivity: bool = True,
+    min_size_factor: float = 0.5,
+    kernels: bool = True,
+) -> torch.Tensor:
+    """:func:`slic_video` on R7's features, without making them (R6, R7).
+
+    The same labels as ``slic_video(slic_features(background, camera_shift, coord_scale),
+    ...)`` up to float rounding in the cells' mean coordinates, but the (B, T, H, W, 5) feature
+    tensor is never stored: colours are read from ``background`` where they are needed and the
+    coordinate channels, (x - shift_x) * k and (y - shift_y) * k, computed there (their
+    extremes from the frame's corners). At batch 8 of 31 x 240 x 320 that is 380 MB neither
+    written nor read again.
+
+    Args:
+        background: (B, T, 3, H, W) colours.
+        camera_shift: (B, T, 2) integrated camera motion (R2).
+        coord_scale: (B,) R7's per-clip scalar (>= 0).
+        seeds: as :func:`slic_video`.
+        valid: as :func:`slic_video`.
+        step: as :func:`slic_video`.
+        compactness: as :func:`slic_video`.
+        max_iter: as :func:`slic_video`.
+        downsample: as :func:`slic_video`.
+        enforce_connectivity: as :func:`slic_video`.
+        min_size_factor: as :func:`slic_video`.
+        kernels: as :func:`slic_video`.
+
+    Returns:
+        labels long (B, T, H, W), as :func:`slic_video`.
+
+    Example:
+        >>> bg, shift = torch.rand(1, 4, 3, 32, 48), torch.zeros(1, 4, 2)
+        >>> seeds, valid, step = slic_seeds((4, 32, 48), [6])
+        >>> slic_compensated(bg, shift, torch.tensor([5e-4]), seeds, valid, step).shape
+        torch.Size([1, 4, 32, 48])
+    """
+    check_tensor("background", background, ("B", "T", 3, "H", "W"), dtype="float")
+    b, t, _, h, w = background.shape
+    check_tensor("camera_shift", camera_shift, (b, t, 2), dtype="float")
+    check_tensor("coord_scale", coord_scale, (b,), dtype="float")
+    s = _pooling(downsample, step, h, w)
+    source = _CompensatedFeatures(background, camera_shift, coord_scale, s)
+    return _slic(source, seeds, valid, step, compactness, max_iter, enforce_connectivity,
+                 min_size_factor, kernels)  # fmt: skip
+
+
+def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
+    """The pooling factor: ``downsample``, or the grid's smallest step / 12, in 1..4."""
     if downsample is None:
         downsample = max(1, min(4, int(float(step.min()) // 12)))
+    return max(1, min(downsample, h, w))
+
+
+class _Features:
+    """What SLIC reads of (B, T, H, W, C) features: extremes, cell means, chosen cells' pixels."""
+
+    def __init__(self, raw: torch.Tensor, s: int) -> None:
+        self.shape, self.c, self.s = tuple(raw.shape[:4]), raw.shape[-1], s
+        self.device = raw.device
+        self.lo, self.hi = raw.flatten(1).amin(1), raw.flatten(1).amax(1)  # (B,) each
+        self.cells = _cells(raw, s)  # (B, T, hs, ws, s, s, C), padded to whole cells
+
+    def pooled(self) -> torch.Tensor:
+        """Cell means (B, T * hs * ws, C)."""
+        return self.cells.mean((4, 5)).reshape(self.shape[0], -1, self.c)
+
+    def at(self, sel: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """The pixels (N, s * s, C) of the cells at indices ``sel`` (b, t, cell y, cell x)."""
+        return self.cells[sel].reshape(-1, self.s * self.s, self.c)
+
+
+class _CompensatedFeatures(_Features):
+    """R7's features computed where SLIC reads them (see :func:`slic_compensated`).
+
+    Colour, then (x, y) minus the frame's camera shift, times the clip's k.
+    """
+
+    def __init__(self, background, camera_shift, coord_scale, s: int) -> None:
+        b, t, _, h, w = background.shape
+        self.shape, self.c, self.s, self.device = (b, t, h, w), 5, s, background.device
+        hs, ws = -(-h // s), -(-w // s)
+        colour = background.float().reshape(b * t, 3, h, w)
+        if hs * s != h or ws * s != w:  # whole cells, edge-replicated (a copy only then)
+            colour = F.pad(colour, (0, ws * s - w, 0, hs * s - h), mode="replicate")
+        self.colour = colour  # (B*T, 3, hs*s, ws*s), channels first as the frames are
+        dev = background.device
+        xs = torch.arange(w, device=dev, dtype=torch.float32)
+        ys = torch.arange(h, device=dev, dtype=torch.float32)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1)  # (H, W, 2) as (x, y)
+        self.grid = _cells(grid[None, None], s)[0, 0]  # (hs, ws, s, s, 2)
+        self.shift, self.k = camera_shift.float(), coord_scale.float()
+        # Each frame's coordinates are extreme at its corners: the same products as per pixel.
+        corners = torch.tensor([[0.0, 0.0], [w - 1.0, h - 1.0]], device=dev)
+        xy = (corners - self.shift[:, :, None]) * self.k.view(b, 1, 1, 1)  # (B, T, 2, 2)
+        flat = background.reshape(b, -1)
+        self.lo = torch.minimum(flat.amin(1).float(), xy.flatten(1).amin(1))
+        self.hi = torch.maximum(flat.amax(1).float(), xy.flatten(1).amax(1))
+
+    def pooled(self) -> torch.Tensor:
+        """Cell means (B, T * hs * ws, 5): colour means, coordinates at the cells' mean."""
+        b, t = self.shape[:2]
+        colour = F.avg_pool2d(self.colour, self.s)  # (B*T, 3, hs, ws)
+        colour = colour.view(b, t, 3, *colour.shape[-2:]).permute(0, 1, 3, 4, 2)
+        k = self.k.view(b, 1, 1, 1, 1)
+        xy = (self.grid.mean((2, 3)) - self.shift[:, :, None, None]) * k  # (B, T, hs, ws, 2)
+        return torch.cat((colour, xy), -1).reshape(b, -1, 5)
+
+    def at(self, sel: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """The pixels (N, s * s, 5) of the cells at indices ``sel`` (b, t, cell y, cell x)."""
+        b, t = self.shape[:2]
+        s, n = self.s, self.s * self.s
+        hs, ws = self.grid.shape[:2]
+        cells = self.colour.view(b, t, 3, hs, s, ws, s)
+        colour = cells[sel[0], sel[1], :, sel[2], :, sel[3], :]  # (N, 3, s, s)
+        colour = colour.permute(0, 2, 3, 1).reshape(-1, n, 3)
+        grid = self.grid[sel[2], sel[3]].reshape(-1, n, 2)
+        xy = (grid - self.shift[sel[0], sel[1]][:, None]) * self.k[sel[0]].view(-1, 1, 1)
+        return torch.cat((colour, xy), -1)
+
+
+def _slic(source, seeds, valid, step, compactness, max_iter, enforce_connectivity,
+          min_size_factor, kernels):  # fmt: skip
+    """SLIC on any :class:`_Features` (see :func:`slic_video`)."""
+    if compactness <= 0:
+        raise ValueError(f"compactness: expected > 0, got {compactness}")
+    b, t, h, w = source.shape
+    c, s, dev = source.c, source.s, source.device
+    check_tensor("seeds", seeds, (b, None, 3), dtype="float")
+    if b == 0:
+        return torch.zeros(0, t, h, w, dtype=torch.long, device=dev)
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
-    raw = features.float()
-    lo, hi = raw.flatten(1).amin(1), raw.flatten(1).amax(1)
-    _reject_nonfinite(lo, hi)
-    scale = 1 / ((hi - lo).clamp(min=1e-12) * compactness)  # (B,)
-    s = max(1, min(downsample, h, w))
+    lo = source.lo
+    _reject_nonfinite(lo, source.hi)
+    scale = 1 / ((source.hi - lo).clamp(min=1e-12) * compactness)  # (B,)
     hs, ws = -(-h // s), -(-w // s)
-    cells = _cells(raw, s)  # (B, T, hs, ws, s, s, C), padded to whole cells
-    pooled = cells.mean((4, 5)).reshape(b, -1, c)
-    pooled = (pooled - lo.view(b, 1, 1)) * scale.view(b, 1, 1)  # rescaled as scikit-image does
+    pooled = (source.pooled() - lo.view(b, 1, 1)) * scale.view(b, 1, 1)  # as scikit-image does
     cy = ((torch.arange(hs, device=dev) + 0.5) * s - 0.5).clamp(max=h - 1).float()
     cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
     axes = (torch.arange(t, device=dev).float(), cy, cx)
@@ -229,7 +362,7 @@ def slic_video(
         # reading it would make the host wait)
         k = low[0].numel() if low.is_cuda else int(low.max()) + 1
         centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
-    labels = _assign_full_resolution(cells, lo, scale, low, centres, step, (h, w))
+    labels = _assign_full_resolution(source, lo, scale, low, centres, step)
     if enforce_connectivity:
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
@@ -272,19 +405,19 @@ def _cells(x: torch.Tensor, s: int) -> torch.Tensor:
     return x.reshape(b, t, hs, s, ws, s, c).permute(0, 1, 2, 4, 3, 5, 6)
 
 
-def _assign_full_resolution(cells, lo, scale, low, centres, step, size, boundary_only=None):
+def _assign_full_resolution(source, lo, scale, low, centres, step, boundary_only=None):
     """Each pixel takes the nearest of the labels of its cell and the cell's 4 neighbours.
 
     The SLIC distance is linear in [raw features, y, x, 1] once the pixel's own squared norms
     (the same for every candidate) are dropped and the min-max rescale is folded into the
     weights, so each cell's 5 candidates become 5 weight vectors and a batched product scores
-    the cell's pixels. Cells whose candidates agree keep that label. On CUDA every cell is
-    scored (no data-dependent shapes, no host sync); on the CPU only the cells whose
-    candidates disagree are (``boundary_only`` overrides the choice; both give one result).
+    the cell's pixels (read from ``source``, a :class:`_Features`). Cells whose candidates
+    agree keep that label. On CUDA every cell is scored (no data-dependent shapes, no host
+    sync); on the CPU only the cells whose candidates disagree are (``boundary_only``
+    overrides the choice; both give one result).
     """
     b, t, hs, ws = low.shape
-    c, s, (h, w) = cells.shape[-1], cells.shape[-2], size
-    dev = cells.device
+    c, s, (h, w), dev = source.c, source.s, source.shape[2:], source.device
     # int32 ids (below T * H * W): half the traffic of the full-resolution labels
     padded = F.pad(low.int(), (1, 1, 1, 1), mode="replicate")
     cands = torch.stack(
@@ -300,18 +433,16 @@ def _assign_full_resolution(cells, lo, scale, low, centres, step, size, boundary
     boundary = dev.type == "cpu" if boundary_only is None else boundary_only
     if boundary:
         sel = (cands != cands[..., :1]).any(-1).nonzero(as_tuple=True)
-    else:
-        sel = (slice(None),) * 4
+    else:  # every cell, in (b, t, y, x) order
+        axes = (torch.arange(n, device=dev) for n in (b, t, hs, ws))
+        sel = tuple(g.reshape(-1) for g in torch.meshgrid(*axes, indexing="ij"))
     # Everything below is per selected cell (N of them), its 5 candidates' centres in m.
+    clip, tt, cy, cx = (i[:, None] for i in sel)  # (N, 1) each
     cand = cands[sel].reshape(-1, 5)
-    clip = torch.arange(b, device=dev).view(b, 1, 1, 1).expand(b, t, hs, ws)[sel].reshape(-1, 1)
     m = centres.flatten(0, 1)[clip * centres.shape[1] + cand]  # (N, 5, C+3)
     feat_m, pos_m = m[..., :c], m[..., c:]
     inv = (1 / (step * step))[clip]  # (N, 1)
     a, lo = scale[clip], lo[clip]
-    tt = torch.arange(t, device=dev).view(1, t, 1, 1).expand(b, t, hs, ws)[sel].reshape(-1, 1)
-    cy = torch.arange(hs, device=dev).view(1, 1, hs, 1).expand(b, t, hs, ws)[sel].reshape(-1, 1)
-    cx = torch.arange(ws, device=dev).view(1, 1, 1, ws).expand(b, t, hs, ws)[sel].reshape(-1, 1)
     wy, wx = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (N, 5)
     # Per cell: its corner's position folded into the constant; in the cell: an offset pattern.
     base = (feat_m * feat_m).sum(-1) + 2 * a * lo * feat_m.sum(-1)
@@ -320,7 +451,7 @@ def _assign_full_resolution(cells, lo, scale, low, centres, step, size, boundary
     offs = torch.arange(s, device=dev, dtype=torch.float32)
     pattern = torch.stack(torch.meshgrid(offs, offs, indexing="ij"), -1).reshape(1, s * s, 2)
     # One product scores a cell's pixels: [features, y, x in the cell] . [weights, wy, wx].
-    f = torch.cat((cells[sel].reshape(-1, s * s, c), pattern.expand(len(cand), -1, -1)), -1)
+    f = torch.cat((source.at(sel), pattern.expand(len(cand), -1, -1)), -1)
     weights = torch.cat((-2 * a[..., None] * feat_m, wy[..., None], wx[..., None]), -1)
     score = torch.baddbmm(base[:, None], f, weights.transpose(1, 2))  # (N, s*s, 5)
     pick = score.min(-1, keepdim=True).indices

@@ -10,7 +10,7 @@ from ..clip import Clip
 from ..flow import CameraMotionEstimator, camera_motion_estimator, integrate_motion
 from ..functional.composite import hard_composite
 from ..functional.occlusion import choose_supervoxel, occlusion_kept, slic_features
-from ..functional.slic import slic_seeds, slic_skimage, slic_video
+from ..functional.slic import slic_compensated, slic_seeds, slic_skimage
 from ..joints import SMPL24, JointLayout
 from .base import ClipTransform, Params, uniform
 
@@ -93,12 +93,13 @@ class SuperpixelOcclusion(ClipTransform):
         shift = clip.camera_shift
         if shift is None:  # estimated here when no composite step made it
             shift = integrate_motion(self.estimator(clip.background))
-        feats = slic_features(clip.background, shift, params["coord_scale"])
         if self.backend == "skimage":
+            feats = slic_features(clip.background, shift, params["coord_scale"])
             return slic_skimage(feats, params["n_segments"].tolist(), self.compactness)
-        return slic_video(
-            feats, params["seeds"], params["seed_valid"], params["step"], self.compactness
-        )
+        return slic_compensated(
+            clip.background, shift, params["coord_scale"], params["seeds"],
+            params["seed_valid"], params["step"], self.compactness,
+        )  # fmt: skip
 
     def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Label, choose, mask, and discard where R10 says so."""
