@@ -93,3 +93,6 @@ def test_slic_of_an_empty_batch_is_empty():  # SPEC R6
     seeds, valid, step = F.slic_seeds((2, 8, 8), [])
     out = F.slic_video(torch.zeros(0, 2, 8, 8, 5), seeds, valid, step)
     assert out.shape == (0, 2, 8, 8)
+    empty = torch.zeros(0, 2, 3, 8, 8)
+    out = F.slic_compensated(empty, torch.zeros(0, 2, 2), torch.zeros(0), seeds, valid, step)
+    assert out.shape == (0, 2, 8, 8)

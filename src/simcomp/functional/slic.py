@@ -237,6 +237,8 @@ def slic_compensated(
     b, t, _, h, w = background.shape
     check_tensor("camera_shift", camera_shift, (b, t, 2), dtype="float")
     check_tensor("coord_scale", coord_scale, (b,), dtype="float")
+    if b == 0:
+        return torch.zeros(0, t, h, w, dtype=torch.long, device=background.device)
     s = _pooling(downsample, step, h, w)
     source = _CompensatedFeatures(background, camera_shift, coord_scale, s)
     return _slic(source, seeds, valid, step, compactness, max_iter, enforce_connectivity,
@@ -245,8 +247,8 @@ def slic_compensated(
 
 def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
     """The pooling factor: ``downsample``, or the grid's smallest step / 12, in 1..4."""
-    if downsample is None:
-        downsample = max(1, min(4, int(float(step.min()) // 12)))
+    if downsample is None:  # (an empty batch has no step: anything will do)
+        downsample = max(1, min(4, int(float(step.min()) // 12))) if step.numel() else 1
     return max(1, min(downsample, h, w))
 
 
