@@ -290,7 +290,8 @@ class OpenCVSparseMedian:
     person covering a minority of the points leaves it alone, as R1's dense median does. On
     real-photo pans it is 0.03 px from the true camera path (median) where DIS "medium"
     median flow is 0.07, in an eighth of the time (``python -m benchmarks.flow_accuracy``).
-    Frame pairs run one after another on the CPU; the result goes back to the frames' device.
+    Frame pairs run on the CPU, on as many threads as torch uses; the result goes back to the
+    frames' device.
 
     Args:
         step: grid spacing in pixels.
