@@ -111,9 +111,10 @@ def pytest_terminal_summary(terminalreporter):
         return
     tr = terminalreporter
     tr.write_sep("=", "simcomp throughput (clips/s; ratio = simcomp / its CPU reference, per clip)")
-    tr.write_line(
-        f"{'benchmark':<44}{'device':<8}{'batch':>6}{'clips/s':>10}{'ratio':>9}{'peak MB':>9}"
-    )
+    if RESULTS:
+        tr.write_line(
+            f"{'benchmark':<44}{'device':<8}{'batch':>6}{'clips/s':>10}{'ratio':>9}{'peak MB':>9}"
+        )
     for name, rows in sorted(RESULTS.items()):
         for (dev, batch), (rate, peak) in sorted(
             rows.items(), key=lambda r: (r[0][0], r[0][1] or 0)
