@@ -33,7 +33,7 @@ from motion_hmr.trainer import build_model, pick_device  # noqa: E402
 
 from simcomp.data.pw3d import load_split  # noqa: E402
 from simcomp.data.synthetic import person_clips  # noqa: E402
-from simcomp.flow import concrete_names  # noqa: E402
+from simcomp.flow import DENSE_ESTIMATORS, concrete_names  # noqa: E402
 
 METRICS = """\
 What the columns mean (millimetres, the 14 LSP joints, per scored frame):
@@ -81,7 +81,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None,
                     help="JSON results; unset: eval_3dpw.json next to the checkpoint")  # fmt: skip
     ap.add_argument("--device", default="auto", help="auto (CUDA when there is one), cpu, cuda")
-    ap.add_argument("--flow", default=None, choices=("dis", "lucas-kanade"),
+    ap.add_argument("--flow", default=None, choices=sorted(set(DENSE_ESTIMATORS) - {"auto"}),
                     help="crop flow estimator; unset: the checkpoint's")  # fmt: skip
     for f in Protocol.__dataclass_fields__.values():
         flag = "--" + f.name.replace("_", "-")

@@ -73,6 +73,20 @@ def test_dis_presets_and_scale(preset):  # SPEC R22
         OpenCVFlowMedian(scale=2)
 
 
+def test_estimator_names_keep_their_meaning():
+    # Checkpoints record names: "dis" stays DIS "medium" (what it meant before the CPU's
+    # default became "dis-ultrafast-full"); "auto" resolves to the names it stands for.
+    from simcomp.flow import CAMERA_ESTIMATORS, DENSE_ESTIMATORS, concrete_names
+
+    assert DENSE_ESTIMATORS["dis"]().preset == "medium"
+    assert DENSE_ESTIMATORS["dis-ultrafast-full"]().preset == "ultrafast-full"
+    assert CAMERA_ESTIMATORS["dis"]().preset == "medium"
+    assert isinstance(CAMERA_ESTIMATORS["sparse-lk"](), OpenCVSparseMedian)
+    cpu = concrete_names("auto", "auto", torch.device("cpu"))
+    assert cpu == ("sparse-lk", "dis-ultrafast-full")
+    assert concrete_names("auto", "auto", torch.device("cuda")) == ("phase", "lucas-kanade")
+
+
 def test_integrate_convention():  # SPEC R2
     motion = torch.tensor([[[1.0, -2.0], [3.0, 0.5], [0.0, 1.0]]])
     shift = integrate_motion(motion)

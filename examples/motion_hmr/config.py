@@ -7,7 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from simcomp.flow import CAMERA_ESTIMATORS
+from simcomp.flow import CAMERA_ESTIMATORS, DENSE_ESTIMATORS
 
 
 @dataclasses.dataclass
@@ -106,8 +106,8 @@ HELP = {
     "estimator": "camera-motion estimator: sparse-lk, dis, phase, or auto (sparse-lk on the "
     "CPU, phase on a "
     "GPU); the checkpoint records the one used and the evaluator uses it",
-    "flow": "crop flow estimator: dis, lucas-kanade, or auto (dis on the CPU, lucas-kanade on "
-    "a GPU); recorded like --estimator",
+    "flow": "crop flow estimator: dis (DIS medium), dis-ultrafast-full, lucas-kanade, or auto "
+    "(dis-ultrafast-full on the CPU, lucas-kanade on a GPU); recorded like --estimator",
     "occlusion": "supervoxel occlusion (Table 2: --no-occlusion)",
     "tracking": "the person moves with the camera (Table 2: --no-tracking)",
     "static_background": "one background frame repeated (Table 2)",
@@ -163,7 +163,7 @@ def validate(cfg: Config) -> Config:
          cfg.inputs)  # fmt: skip
     need(cfg.estimator in CAMERA_ESTIMATORS, "estimator", ", ".join(CAMERA_ESTIMATORS),
          repr(cfg.estimator))  # fmt: skip
-    need(cfg.flow in ("auto", "dis", "lucas-kanade"), "flow", "auto, dis or lucas-kanade",
+    need(cfg.flow in DENSE_ESTIMATORS, "flow", ", ".join(DENSE_ESTIMATORS),
          repr(cfg.flow))  # fmt: skip
     for option in ("weights", "smpl_dir", "surreal", "backgrounds", "dann_target"):
         path = getattr(cfg, option)

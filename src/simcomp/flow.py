@@ -513,7 +513,7 @@ class Auto:
 
 # What "auto" stands for: the estimator's name on the CPU, then elsewhere (CUDA).
 AUTO_CAMERA = ("sparse-lk", "phase")
-AUTO_FLOW = ("dis", "lucas-kanade")
+AUTO_FLOW = ("dis-ultrafast-full", "lucas-kanade")
 
 
 def auto_camera_motion() -> Auto:
@@ -522,13 +522,15 @@ def auto_camera_motion() -> Auto:
 
 
 def auto_dense_flow() -> Auto:
-    """Dense flow: OpenCV DIS ("ultrafast-full") on the CPU, batched Lucas-Kanade on the GPU."""
+    """Dense flow: OpenCV DIS "ultrafast-full" on the CPU, batched Lucas-Kanade on the GPU."""
     return Auto(*(DENSE_ESTIMATORS[name]() for name in AUTO_FLOW))
 
 
 CAMERA_ESTIMATORS = {"auto": auto_camera_motion, "dis": lambda: OpenCVFlowMedian("dis"),
                      "sparse-lk": OpenCVSparseMedian, "phase": PhaseCorrelation}  # fmt: skip
-DENSE_ESTIMATORS = {"auto": auto_dense_flow, "dis": OpenCVDenseFlow, "lucas-kanade": LucasKanade}
+# A name keeps its meaning across versions (checkpoints record names): "dis" is DIS "medium".
+DENSE_ESTIMATORS = {"auto": auto_dense_flow, "dis": lambda: OpenCVDenseFlow("medium"),
+                    "dis-ultrafast-full": OpenCVDenseFlow, "lucas-kanade": LucasKanade}  # fmt: skip
 #: The smallest frame side the flow estimators take (OpenCV's DIS refuses smaller).
 MIN_FLOW_SIZE = 16
 
@@ -555,7 +557,7 @@ def concrete_names(estimator: str, flow: str, device: torch.device) -> tuple[str
 
     Example:
         >>> concrete_names("auto", "auto", torch.device("cpu"))
-        ('sparse-lk', 'dis')
+        ('sparse-lk', 'dis-ultrafast-full')
     """
     gpu = int(torch.device(device).type != "cpu")
     return (
@@ -572,5 +574,5 @@ def camera_motion_estimator(
 
 
 def dense_flow_estimator(spec: DenseFlowEstimator | str) -> DenseFlowEstimator:
-    """An estimator from a name ("auto", "dis", "lucas-kanade") or a callable."""
+    """An estimator from a name (:data:`DENSE_ESTIMATORS`' keys) or a callable."""
     return _resolve("flow", spec, DENSE_ESTIMATORS, allow_none=False)

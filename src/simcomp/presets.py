@@ -52,7 +52,7 @@ def doersch2019(
       (R22); 12 heatmaps of sigma 10 px (R23); the occlusion indicator (R24).
     - flow: the paper used TVL1 offline; here "auto" picks OpenCV on CPU tensors (sparse
       Lucas-Kanade median flow for the camera, DIS for the crops) and the torch estimators on
-      the GPU. Name one (``estimator="sparse-lk"``, ``flow="dis"``) to get the
+      the GPU. Name one (``estimator="sparse-lk"``, ``flow="dis-ultrafast-full"``) to get the
       same flow on every device; the Motion HMR trainer records the one it used in its
       checkpoint and the evaluator uses it.
 
@@ -65,8 +65,8 @@ def doersch2019(
             tensors and phase correlation on the GPU, :func:`simcomp.flow.auto_camera_motion`),
             "sparse-lk", "dis", "phase"; None uses the clip's own ``camera_shift``.
         flow: dense flow estimator for the crops, or its name: "auto" (OpenCV DIS on the CPU
-            and batched Lucas-Kanade on the GPU, :func:`simcomp.flow.auto_dense_flow`), "dis",
-            "lucas-kanade".
+            and batched Lucas-Kanade on the GPU, :func:`simcomp.flow.auto_dense_flow`), "dis"
+            (DIS "medium"), "dis-ultrafast-full", "lucas-kanade".
         slic_backend: "torch" or "skimage" (the paper's exact occluders, CPU).
         total_occlusion_p: probability per clip of a total occlusion (the paper: "some").
         crop_size: side of the person crops (224; smaller for quick CPU runs).
