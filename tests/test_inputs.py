@@ -130,6 +130,26 @@ def test_person_crop_and_inputs_on_built_in_data(batch):  # SPEC R20-R24 togethe
     assert rgb.inputs.shape == (2, 4, 4, 224, 224)
 
 
+@pytest.mark.parametrize("kinds", [("flow", "keypoints"), ("rgb", "flow")])
+def test_crop_pairs_in_blocks_or_at_once_alike(batch, kinds, monkeypatch):  # SPEC R21, R22
+    # On the CPU the pairs go a block at a time (memory); the result is the same tensor, and
+    # the same as paired_crops + the estimator on every pair at once.
+    import simcomp.transforms.crop as crop_module
+
+    clip = PersonCrop()(batch.replace(frames=batch.background), gen())
+    t = MotionInputs(kinds=kinds, flow=OpenCVDenseFlow(), crop_size=48)
+    monkeypatch.setattr(crop_module, "PAIRS_PER_BLOCK", 3)  # 8 pairs: blocks of 3, 3, 2
+    blocks = t(clip, gen()).inputs
+    monkeypatch.setattr(crop_module, "PAIRS_PER_BLOCK", 10**6)
+    assert torch.equal(blocks, t(clip, gen()).inputs)
+    first, second = paired_crops(clip.frames, clip.boxes, 48)
+    flow = OpenCVDenseFlow()(first.flatten(0, 1), second.flatten(0, 1)).view(2, 4, 2, 48, 48)
+    at = 3 if "rgb" in kinds else 0
+    torch.testing.assert_close(blocks[:, :, at : at + 2], flow / 20, rtol=0, atol=0)
+    if at:
+        assert torch.equal(blocks[:, :, :3], first)
+
+
 def test_preset_runs_replays_and_ablations(batch):  # SPEC R4 ablations through the preset
     pipe = doersch2019()
     out = pipe(batch, gen(5))
