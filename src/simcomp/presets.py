@@ -86,7 +86,9 @@ def doersch2019(
     placement = {"offset": offset} if offset is not None else {}
     if zoom is not None:
         placement["scale"] = zoom
-    steps = [CameraTrackedComposite(mode=mode, estimator=estimator, **placement)]
+    # With occlusion the frames are composited once, by SuperpixelOcclusion.
+    steps = [CameraTrackedComposite(mode=mode, estimator=estimator, composite=not occlusion,
+                                    **placement)]  # fmt: skip
     if occlusion:
         steps.append(SuperpixelOcclusion(backend=slic_backend, layout=layout))
     steps += [

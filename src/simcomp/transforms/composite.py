@@ -37,12 +37,16 @@ class CameraTrackedComposite(ClipTransform):
         scale: (min, max) placement zoom per clip (default: 1, as the paper).
         p: probability per sample (unapplied samples keep their fields; ``frames`` is then the
             untouched person over the background).
+        composite: make ``frames``; False leaves them to the next step that composites (the
+            preset's :class:`SuperpixelOcclusion` does, with its occluder: one composite, not
+            two).
 
     Shape:
         Needs background (B, T, 3, H, W), person_rgb, person_mask, joints_2d; person_depth and
         joints_3d are moved too when present (depth only serves R17's behind-the-body test in
         :class:`KeypointVisibility`, which is skipped without it). Fills frames
-        (B, T, 3, H, W) and camera_shift (B, T, 2) and moves the person fields.
+        (B, T, 3, H, W) (unless ``composite=False``) and camera_shift (B, T, 2) and moves the
+        person fields.
 
     Example:
         >>> import torch
@@ -62,9 +66,11 @@ class CameraTrackedComposite(ClipTransform):
         offset: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0)),
         scale: tuple[float, float] = (1.0, 1.0),
         p: float = 1.0,
+        composite: bool = True,
         name: str | None = None,
     ) -> None:
         super().__init__(p=p, name=name)
+        self.composite = composite
         if mode not in MODES:
             raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
         self.mode = mode
@@ -130,5 +136,5 @@ class CameraTrackedComposite(ClipTransform):
             joints_2d=j2d,
             joints_3d=j3d,
             camera_shift=shift,
-            frames=hard_composite(rgb, mask, background),
+            frames=hard_composite(rgb, mask, background) if self.composite else clip.frames,
         )

@@ -27,8 +27,9 @@ class SuperpixelOcclusion(ClipTransform):
     covers is removed from ``person_mask`` (R9). The occlusion is discarded (``occluder`` all
     False, person untouched) when the supervoxel misses the person, or when fewer than
     ``min_visible`` of the 14 evaluation joints per frame stay in frame and off the occluder
-    on average (R10). ``frames`` is recomposited when present. The outcome per clip is
-    recorded as ``params["kept"]`` (the paper's rate is about 30% of clips occluded).
+    on average (R10). ``frames`` is (re)composited whenever the clip has ``person_rgb``. The
+    outcome per clip is recorded as ``params["kept"]`` (the paper's rate is about 30% of clips
+    occluded).
 
     Args:
         n_segments: (min, max) supervoxels per clip (R8: 10-30).
@@ -45,7 +46,8 @@ class SuperpixelOcclusion(ClipTransform):
     Shape:
         Needs background (B, T, 3, H, W), person_mask, joints_2d; camera_shift (B, T, 2) if
         present, else estimated;
-        fills occluder bool (B, T, H, W) and masks person_mask.
+        fills occluder bool (B, T, H, W), masks person_mask, and fills frames (B, T, 3, H, W)
+        when the clip has person_rgb.
     """
 
     requires = ("background", "person_mask", "joints_2d")
@@ -114,6 +116,6 @@ class SuperpixelOcclusion(ClipTransform):
         occluder = occluder & keep.view(b, 1, 1, 1)
         person_mask = torch.where(keep.view(b, 1, 1, 1), masked, clip.person_mask)
         changes = {"occluder": occluder, "person_mask": person_mask}
-        if clip.frames is not None and clip.person_rgb is not None:
+        if clip.person_rgb is not None:
             changes["frames"] = hard_composite(clip.person_rgb, person_mask, clip.background)
         return clip.replace(**changes)
