@@ -183,8 +183,9 @@ def slic_video(
     check_tensor("features", features, ("B", "T", "H", "W", None), dtype="float")
     _, t, h, w, _ = features.shape
     s = _pooling(downsample, step, h, w)
-    return _slic(_Features(features.float(), s), seeds, valid, step, compactness, max_iter,
-                 enforce_connectivity, min_size_factor, kernels)  # fmt: skip
+    return _slic(_Features(features.float(), s), seeds, valid, step, compactness,
+                 max_iter=max_iter, enforce_connectivity=enforce_connectivity,
+                 min_size_factor=min_size_factor, kernels=kernels)  # fmt: skip
 
 
 def slic_compensated(
@@ -195,11 +196,8 @@ def slic_compensated(
     valid: torch.Tensor,
     step: torch.Tensor,
     compactness: float = 0.01,
-    max_iter: int = 10,
     downsample: int | None = None,
-    enforce_connectivity: bool = True,
-    min_size_factor: float = 0.5,
-    kernels: bool = True,
+    **options,
 ) -> torch.Tensor:
     """:func:`slic_video` on R7's features, without making them (R6, R7).
 
@@ -218,11 +216,9 @@ def slic_compensated(
         valid: as :func:`slic_video`.
         step: as :func:`slic_video`.
         compactness: as :func:`slic_video`.
-        max_iter: as :func:`slic_video`.
         downsample: as :func:`slic_video`.
-        enforce_connectivity: as :func:`slic_video`.
-        min_size_factor: as :func:`slic_video`.
-        kernels: as :func:`slic_video`.
+        **options: :func:`slic_video`'s other keywords (``max_iter``, ``enforce_connectivity``,
+            ``min_size_factor``, ``kernels``).
 
     Returns:
         labels long (B, T, H, W), as :func:`slic_video`.
@@ -241,8 +237,7 @@ def slic_compensated(
         return torch.zeros(0, t, h, w, dtype=torch.long, device=background.device)
     s = _pooling(downsample, step, h, w)
     source = _CompensatedFeatures(background, camera_shift, coord_scale, s)
-    return _slic(source, seeds, valid, step, compactness, max_iter, enforce_connectivity,
-                 min_size_factor, kernels)  # fmt: skip
+    return _slic(source, seeds, valid, step, compactness, **options)
 
 
 def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
@@ -319,8 +314,8 @@ class _CompensatedFeatures(_Features):
         return torch.cat((colour, xy), -1)
 
 
-def _slic(source, seeds, valid, step, compactness, max_iter, enforce_connectivity,
-          min_size_factor, kernels):  # fmt: skip
+def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connectivity=True,
+          min_size_factor=0.5, kernels=True):  # fmt: skip
     """SLIC on any :class:`_Features` (see :func:`slic_video`)."""
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
