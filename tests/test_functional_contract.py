@@ -96,3 +96,13 @@ def test_slic_of_an_empty_batch_is_empty():  # SPEC R6
     empty = torch.zeros(0, 2, 3, 8, 8)
     out = F.slic_compensated(empty, torch.zeros(0, 2, 2), torch.zeros(0), seeds, valid, step)
     assert out.shape == (0, 2, 8, 8)
+
+
+def test_slic_names_the_input_that_holds_nan():  # SPEC R6, R7
+    seeds, valid, step = F.slic_seeds((2, 8, 8), [4])
+    bg, shift = torch.rand(1, 2, 3, 8, 8), torch.zeros(1, 2, 2)
+    shift[0, 1, 0] = float("nan")
+    with pytest.raises(ValueError, match="background, camera_shift or coord_scale: contains NaN"):
+        F.slic_compensated(bg, shift, torch.ones(1), seeds, valid, step)
+    with pytest.raises(ValueError, match="features: contains NaN"):
+        F.slic_video(torch.full((1, 2, 8, 8, 5), float("inf")), seeds, valid, step)

@@ -43,8 +43,12 @@ def integrate_motion(motion: torch.Tensor) -> torch.Tensor:
     return path - path[:, c : c + 1]
 
 
+# ITU-R 601 luma, as OpenCV's RGB -> grey.
+GRAY_WEIGHTS = (0.299, 0.587, 0.114)
+
+
 def _gray(frames: torch.Tensor) -> torch.Tensor:
-    weights = upload([0.299, 0.587, 0.114], frames.device, frames.dtype).view(1, 1, 3, 1, 1)
+    weights = upload(list(GRAY_WEIGHTS), frames.device, frames.dtype).view(1, 1, 3, 1, 1)
     return (frames * weights).sum(2)
 
 
@@ -209,8 +213,9 @@ def _dis(preset: str):
 def _gray_uint8(frames: torch.Tensor, scale: float = 1.0) -> np.ndarray:
     """Grey uint8 frames (..., H', W') for OpenCV from (..., 3, H, W), resized by ``scale``."""
     rgb = frames.detach().float().cpu().unbind(-3)
-    gray = rgb[0] * (0.299 * 255)
-    gray.add_(rgb[1], alpha=0.587 * 255).add_(rgb[2], alpha=0.114 * 255)
+    r, g, b = (255 * w for w in GRAY_WEIGHTS)
+    gray = rgb[0] * r  # one fused pass per channel, in place: no (..., 3, H, W) temporary
+    gray.add_(rgb[1], alpha=g).add_(rgb[2], alpha=b)
     gray = gray.clamp_(0, 255).add_(0.5).to(torch.uint8).numpy()  # rounded half up
     if scale == 1:
         return gray

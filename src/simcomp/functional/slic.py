@@ -80,14 +80,14 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
-def _reject_nonfinite(lo: torch.Tensor, hi: torch.Tensor) -> None:
+def _reject_nonfinite(lo: torch.Tensor, hi: torch.Tensor, names: str = "features") -> None:
     """Reject NaN and inf features from their per-clip extremes (B,), which min and max carry.
 
-    NaN poisons every distance, inf the min-max rescale. A ValueError on the CPU; on CUDA a
-    device-side assertion, so the check costs no host sync (it surfaces at the next
-    synchronisation).
+    NaN poisons every distance, inf the min-max rescale. A ValueError naming ``names`` (the
+    arguments the features come from) on the CPU; on CUDA a device-side assertion, so the check
+    costs no host sync (it surfaces at the next synchronisation).
     """
-    message = "features: contains NaN or infinite values (SLIC needs finite features)"
+    message = f"{names}: contains NaN or infinite values (SLIC needs finite features)"
     finite = (torch.isfinite(lo) & torch.isfinite(hi)).all()
     if lo.device.type == "cpu":
         if not finite:
@@ -248,7 +248,12 @@ def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
 
 
 class _Features:
-    """What SLIC reads of (B, T, H, W, C) features: extremes, cell means, chosen cells' pixels."""
+    """What SLIC reads of (B, T, H, W, C) features: extremes, cell means, chosen cells' pixels.
+
+    :class:`_CompensatedFeatures` offers the same attributes and methods for R7's features.
+    """
+
+    names = "features"  # the arguments the features come from, for error messages
 
     def __init__(self, raw: torch.Tensor, s: int) -> None:
         self.shape, self.c, self.s = tuple(raw.shape[:4]), raw.shape[-1], s
@@ -265,11 +270,14 @@ class _Features:
         return self.cells[sel].reshape(-1, self.s * self.s, self.c)
 
 
-class _CompensatedFeatures(_Features):
+class _CompensatedFeatures:
     """R7's features computed where SLIC reads them (see :func:`slic_compensated`).
 
-    Colour, then (x, y) minus the frame's camera shift, times the clip's k.
+    Colour, then (x, y) minus the frame's camera shift, times the clip's k; the interface of
+    :class:`_Features`.
     """
+
+    names = "background, camera_shift or coord_scale"
 
     def __init__(self, background, camera_shift, coord_scale, s: int) -> None:
         b, t, _, h, w = background.shape
@@ -316,7 +324,7 @@ class _CompensatedFeatures(_Features):
 
 def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connectivity=True,
           min_size_factor=0.5, kernels=True):  # fmt: skip
-    """SLIC on any :class:`_Features` (see :func:`slic_video`)."""
+    """SLIC on a :class:`_Features` or :class:`_CompensatedFeatures` (see :func:`slic_video`)."""
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
     b, t, h, w = source.shape
@@ -326,7 +334,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         return torch.zeros(0, t, h, w, dtype=torch.long, device=dev)
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
     lo = source.lo
-    _reject_nonfinite(lo, source.hi)
+    _reject_nonfinite(lo, source.hi, source.names)
     scale = 1 / ((source.hi - lo).clamp(min=1e-12) * compactness)  # (B,)
     hs, ws = -(-h // s), -(-w // s)
     pooled = (source.pooled() - lo.view(b, 1, 1)) * scale.view(b, 1, 1)  # as scikit-image does
@@ -359,7 +367,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # reading it would make the host wait)
         k = low[0].numel() if low.is_cuda else int(low.max()) + 1
         centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
-    labels = _assign_full_resolution(source, lo, scale, low, centres, step)
+    labels = _assign_full_resolution(source, scale, low, centres, step)
     if enforce_connectivity:
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
@@ -402,16 +410,16 @@ def _cells(x: torch.Tensor, s: int) -> torch.Tensor:
     return x.reshape(b, t, hs, s, ws, s, c).permute(0, 1, 2, 4, 3, 5, 6)
 
 
-def _assign_full_resolution(source, lo, scale, low, centres, step, boundary_only=None):
+def _assign_full_resolution(source, scale, low, centres, step, boundary_only=None):
     """Each pixel takes the nearest of the labels of its cell and the cell's 4 neighbours.
 
     The SLIC distance is linear in [raw features, y, x, 1] once the pixel's own squared norms
     (the same for every candidate) are dropped and the min-max rescale is folded into the
     weights, so each cell's 5 candidates become 5 weight vectors and a batched product scores
-    the cell's pixels (read from ``source``, a :class:`_Features`). Cells whose candidates
-    agree keep that label. On CUDA every cell is scored (no data-dependent shapes, no host
-    sync); on the CPU only the cells whose candidates disagree are (``boundary_only``
-    overrides the choice; both give one result).
+    the cell's pixels (read from ``source``, whose ``lo`` is the rescale's offset). Cells
+    whose candidates agree keep that label. On CUDA every cell is scored (no data-dependent
+    shapes, no host sync); on the CPU only the cells whose candidates disagree are
+    (``boundary_only`` overrides the choice; both give one result).
     """
     b, t, hs, ws = low.shape
     c, s, (h, w), dev = source.c, source.s, source.shape[2:], source.device
@@ -439,7 +447,7 @@ def _assign_full_resolution(source, lo, scale, low, centres, step, boundary_only
     m = centres.flatten(0, 1)[clip * centres.shape[1] + cand]  # (N, 5, C+3)
     feat_m, pos_m = m[..., :c], m[..., c:]
     inv = (1 / (step * step))[clip]  # (N, 1)
-    a, lo = scale[clip], lo[clip]
+    a, lo = scale[clip], source.lo[clip]
     wy, wx = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (N, 5)
     # Per cell: its corner's position folded into the constant; in the cell: an offset pattern.
     base = (feat_m * feat_m).sum(-1) + 2 * a * lo * feat_m.sum(-1)

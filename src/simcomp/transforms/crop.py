@@ -7,7 +7,7 @@ import torch
 from .._device import take, upload
 from ..clip import Clip
 from ..flow import MIN_FLOW_SIZE, DenseFlowEstimator, dense_flow_estimator
-from ..functional.crop import crop_boxes, hmr_boxes, to_box_coords
+from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
 from ..functional.inputs import flow_channels, keypoint_heatmaps, mark_occluded
 from ..functional.visibility import in_frame
 from ..joints import HEATMAP_JOINT_NAMES, SMPL24, JointLayout
@@ -144,9 +144,10 @@ class MotionInputs(ClipTransform):
         for start in range(0, n, block):
             index = torch.arange(start, min(start + block, n), device=clip.device)
             b, k = index // (t - 1), index % (t - 1)
-            box = clip.boxes[b, k][:, None]  # the box of frame t, for frames t and t + 1
-            first = crop_boxes(clip.frames[b, k][:, None], box, s)[:, 0]
-            second = crop_boxes(clip.frames[b, k + 1][:, None], box, s)[:, 0]
+            # Each pair as a two-frame clip: frames t and t + 1, and frame t's box.
+            frames = clip.frames[b[:, None], torch.stack((k, k + 1), 1)]  # (N, 2, 3, H, W)
+            boxes = clip.boxes[b, k][:, None].expand(-1, 2, -1)
+            first, second = (x[:, 0] for x in paired_crops(frames, boxes, s))
             if at:
                 pairs[start : start + block, :3] = first
             flow_channels(self.flow(first, second), out=pairs[start : start + block, at : at + 3])
