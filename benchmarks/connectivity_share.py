@@ -7,7 +7,10 @@ Times slic_video on built-in background clips (R7 features, n_segments 20) and, 
 every call of ``connected_and_merged`` (exact components, then the small-piece merge; on the
 pooled grid and on the pixels). On CUDA each timed section is bracketed by synchronisations,
 so the sum is an upper bound of what the passes cost in the stream. Prints one line per
-measure; ``--json`` writes them.
+measure; ``--json`` writes them. ``--parts`` also times the steps inside the passes
+(components, sizes, adjacent pairs, merge rounds); ``--profile N`` prints torch's profiler
+table of one call, its N costliest kernels, and the passes' share of the profiled device time
+(on CUDA: what they cost in the stream, with no synchronisation around them).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+import simcomp.functional.connectivity as connectivity
 import simcomp.functional.slic as slic_module
 from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import background_clips
@@ -39,6 +43,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--size", type=int, nargs=2, default=(240, 320))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--parts", action="store_true", help="time the steps inside the passes too")
+    ap.add_argument("--profile", type=int, default=0, metavar="N", help="profiler rows to print")
     args = ap.parse_args(argv)
     device = torch.device(args.device)
     if device.type == "cpu":
@@ -48,7 +54,8 @@ def main(argv=None) -> dict:
     scale = torch.full((b,), 5e-4, device=device)
     feats = slic_features(clip.background, clip.camera_shift, scale)
     seeds, valid, step = slic_seeds((t, *size), [20] * b)
-    spent = {"connected_and_merged": 0.0}
+    steps = ("_regions", "_region_sizes", "_adjacent_pairs", "_merge_on_graph")
+    spent = {"connected_and_merged": 0.0, **({k: 0.0 for k in steps} if args.parts else {})}
 
     def timed(name, fn):
         def wrapper(*a, **k):
@@ -71,13 +78,20 @@ def main(argv=None) -> dict:
 
     run()  # warm-up: kernel compiles, allocator
     untimed = run()
-    original = slic_module.connected_and_merged
-    slic_module.connected_and_merged = timed("connected_and_merged", original)
+    patched = [(slic_module, "connected_and_merged")]
+    patched += [(connectivity, name) for name in spent if name != "connected_and_merged"]
+    originals = [getattr(module, name) for module, name in patched]
+    for (module, name), fn in zip(patched, originals, strict=True):
+        setattr(module, name, timed(name, fn))
     try:
         with_timers = run()
     finally:
-        slic_module.connected_and_merged = original
+        for (module, name), fn in zip(patched, originals, strict=True):
+            setattr(module, name, fn)
     parts = {k: v / args.repeats for k, v in spent.items()}
+    share = parts["connected_and_merged"] / with_timers
+    if args.profile:
+        profiled = _profile(lambda: slic_video(feats, seeds, valid, step), device, args.profile)
     result = {
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "batch": b,
@@ -85,13 +99,46 @@ def main(argv=None) -> dict:
         "slic_video_s": untimed,
         "clips_per_s": b / untimed,
         **{f"{k}_s": v for k, v in parts.items()},
-        "connectivity_share": sum(parts.values()) / with_timers,
+        "connectivity_share": share,
     }
+    if args.profile:  # the share of the profiled kernel (CUDA) or operator (CPU) time
+        result["connectivity_share_profiled"] = profiled
     for k, v in result.items():
         print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return result
+
+
+def _profile(fn, device: torch.device, rows: int) -> float:
+    """Print the profiler's table of one ``fn()``; return the passes' share of the kernel time.
+
+    The share counts the device time of the kernels launched inside ``connected_and_merged``
+    against all of ``fn``'s: what the passes cost in the stream, without the sync brackets.
+    """
+    from torch.profiler import ProfilerActivity, profile, record_function
+
+    original = slic_module.connected_and_merged
+
+    def ranged(*a, **k):
+        with record_function("connected_and_merged"):
+            return original(*a, **k)
+
+    cuda = device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    slic_module.connected_and_merged = ranged
+    try:
+        with profile(activities=activities) as prof:
+            fn()
+            _sync(device)
+    finally:
+        slic_module.connected_and_merged = original
+    events = prof.key_averages()
+    key = "self_device_time_total" if cuda else "self_cpu_time_total"
+    print(events.table(sort_by=key, row_limit=rows, max_name_column_width=60))
+    total = sum(getattr(e, key) for e in events)
+    inside = next(e for e in events if e.key == "connected_and_merged")
+    return (inside.device_time_total if cuda else inside.cpu_time_total) / total
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import torch
 import simcomp.cuda
 from simcomp.data.synthetic import background_clips
 from simcomp.functional.occlusion import slic_features
-from simcomp.functional.slic import _assign, _means, slic_seeds, slic_video
+from simcomp.functional.slic import _assign, _means, slic_compensated, slic_seeds, slic_video
 from tests.helpers import gen
 
 KERNELS = sorted(Path(simcomp.cuda.__file__).parent.glob("*.cu"))
@@ -129,6 +129,44 @@ def test_slic_video_same_labels_with_and_without_kernels():  # SPEC R6
     assert (cpu == b.cpu()).float().mean() > 0.95  # one code path, CPU and CUDA
 
 
+@pytest.mark.gpu
+@pytest.mark.parametrize("kmeans_kernels", [False, True], ids=["torch-kmeans", "kernel-kmeans"])
+@pytest.mark.parametrize("compensated", [False, True], ids=["features", "compensated"])
+@pytest.mark.parametrize("size", [(96, 128), (94, 126)])
+def test_refine_kernel_matches_the_torch_full_resolution_step(
+    monkeypatch, size, compensated, kmeans_kernels
+):  # SPEC R6: the last full-resolution step, read from either features source
+    if not simcomp.cuda.available(torch.zeros(1, device="cuda")):
+        pytest.skip("CuPy is not installed")
+    from simcomp.functional import slic as slic_module
+
+    calls = []
+    torch_step, kernel_step = slic_module._assign_full_resolution, simcomp.cuda.slic_refine
+
+    def both(*args):
+        calls.append((torch_step(*args, boundary_only=False), kernel_step(*args)))
+        return calls[-1][0]
+
+    # whichever of the two runs gets both, on the same inputs
+    monkeypatch.setattr(slic_module, "_assign_full_resolution", both)
+    monkeypatch.setattr(simcomp.cuda, "slic_refine", both)
+    clip = background_clips(2, 9, size, generator=gen(3), device="cuda", max_pan=5.0)
+    k = torch.tensor([5e-4, 2e-3], device="cuda")
+    seeds, valid, step = slic_seeds((9, *size), [12, 20])
+    options = {"kernels": kmeans_kernels}
+    if compensated:
+        slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step, **options)
+    else:
+        feats = slic_features(clip.background, clip.camera_shift, k)
+        slic_video(feats, seeds, valid, step, **options)
+    ref, ours = calls[0]
+    assert ours.dtype == torch.int32 and ours.shape == ref.shape == (2, 9, *size)
+    # the kernel sums the distance directly, torch in a folded linear form: rounding differs
+    agree = (ours == ref).float().mean()
+    print(f"refine agrees with torch on {agree:.5f} of the pixels")
+    assert agree > 0.9995
+
+
 def test_shared_memory_bound():
     assert simcomp.cuda.fits(60, 5)
     assert not simcomp.cuda.fits(5000, 5)
@@ -190,6 +228,7 @@ def test_cuda_components_and_merge_equal_the_cpu_path():  # SPEC R8 (connectivit
     for labels in _labellings():
         cpu = connected_components(labels)
         assert torch.equal(connected_components(labels.cuda()).cpu(), cpu)
+        assert torch.equal(connected_components(labels.int().cuda()).cpu(), cpu)  # int32 kernels
         min_size = torch.full((labels.shape[0],), 0.1 * labels[0].numel())
         merged = merge_small_components(cpu.cuda(), min_size.cuda())
         assert torch.equal(merged.cpu(), merge_small_components(cpu, min_size))

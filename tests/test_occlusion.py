@@ -152,10 +152,16 @@ def test_compensated_slic_is_slic_on_r7_features(downsample):  # SPEC R6, SPEC R
     torch.testing.assert_close(fused.pooled(), plain.pooled())
     sel = tuple(torch.tensor(i) for i in ([0, 1, 1], [0, 3, 8], [0, 7, 14], [19, 0, 5]))
     torch.testing.assert_close(fused.at(sel), plain.at(sel), rtol=0, atol=0)
+    every = plain.at(None)  # every cell, in (b, t, y, x) order
+    assert every.shape == (2 * 9 * 15 * 20, 16, 5)
+    torch.testing.assert_close(fused.at(None), every, rtol=0, atol=0)
+    torch.testing.assert_close(every[[19, 9 * 300 + 3 * 300 + 7 * 20]], plain.at(sel)[:2])
 
 
+@pytest.mark.parametrize("compensated", [False, True], ids=["features", "compensated"])
 @pytest.mark.parametrize("size", [(32, 48), (30, 45)])
-def test_full_resolution_step_scores_every_cell_or_only_boundaries_alike(size):  # SPEC R6
+def test_full_resolution_step_scores_every_cell_or_only_boundaries_alike(size, compensated):
+    # SPEC R6
     # The CPU scores only cells whose candidates differ, CUDA every cell: one result.
     from simcomp.functional import slic as slic_module
 
@@ -166,11 +172,17 @@ def test_full_resolution_step_scores_every_cell_or_only_boundaries_alike(size): 
         calls.append([original(*args, boundary_only=flag) for flag in (True, False)])
         return calls[-1][0]
 
-    feats = torch.rand(2, 3, *size, 5, generator=gen(3))
     seeds, valid, step = slic_seeds((3, *size), [6, 9])
     slic_module._assign_full_resolution = both
     try:
-        slic_video(feats, seeds, valid, step, downsample=4)
+        if compensated:
+            clip = background_clips(2, 3, size, generator=gen(3), max_pan=4.0)
+            k = torch.tensor([5e-4, 2e-3])
+            slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step,
+                             downsample=4)  # fmt: skip
+        else:
+            feats = torch.rand(2, 3, *size, 5, generator=gen(3))
+            slic_video(feats, seeds, valid, step, downsample=4)
     finally:
         slic_module._assign_full_resolution = original
     boundary, every = calls[0]

@@ -118,6 +118,26 @@ def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
     return torch.where(count > 0, sums[..., :-1] / count.clamp(min=1), previous)
 
 
+def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
+    """CUDA twin of the torch ``_assign_full_resolution``: int32 labels (B, T, H, W).
+
+    ``source`` is a ``_Features`` or ``_CompensatedFeatures`` of :mod:`simcomp.functional.slic`
+    (at most 16 channels); its ``kernel_pixels()`` gives the pixels as the kernel reads them.
+    """
+    b, t, h, w = source.shape
+    hs, ws = low.shape[2:]
+    pixels, shift, coord_scale, compensated = source.kernel_pixels()
+    ph, pw = (hs * source.s, ws * source.s) if compensated else (h, w)
+    out = torch.empty(b, t, h, w, dtype=torch.int32, device=low.device)
+    i32 = _cupy().int32
+    sizes = map(i32, (b, t, h, w, source.c, centres.shape[1], source.s, hs, ws, ph, pw))
+    args = (_ptr(pixels), _ptr(shift.float()), _ptr(coord_scale.float()), _ptr(low.int()),
+            _ptr(centres.float()), _ptr(source.lo.float()), _ptr(scale.float()),
+            _ptr(step.float()), _cupy().from_dlpack(out), *sizes, i32(compensated))  # fmt: skip
+    _launch("slic_refine", (_blocks(out.numel()),), args, low.device.index)
+    return out
+
+
 def union_find_roots(labels: torch.Tensor) -> torch.Tensor:
     """Exact 6-connected components by union-find: each voxel's root.
 
@@ -137,16 +157,17 @@ def union_find_roots(labels: torch.Tensor) -> torch.Tensor:
             union_find_roots(part) + i * chunk * n for i, part in enumerate(labels.split(chunk))
         ]
         return torch.cat(parts)
-    lab = labels.long().contiguous()
+    narrow = labels.dtype == torch.int32  # read as they are; other types widened to long
+    lab = (labels if narrow else labels.long()).contiguous()
+    suffix = "_i32" if narrow else ""
     total = b * n
     parent = torch.empty(total, dtype=torch.int32, device=labels.device)
     out = torch.empty(b, t, h, w, dtype=torch.long, device=labels.device)
     i32, dev, grid = _cupy().int32, labels.device.index, (_blocks(total),)
-    _launch("cc_init", grid, (_ptr(lab), _ptr(parent), i32(total), i32(w)), dev,
+    _launch("cc_init" + suffix, grid, (_ptr(lab), _ptr(parent), i32(total), i32(w)), dev,
             module="connectivity")  # fmt: skip
-    for _ in range((w // 32 + 1).bit_length()):
-        _launch("cc_jump", grid, (_ptr(parent), i32(total)), dev, module="connectivity")
-    _launch("cc_merge", grid, (_ptr(lab), _ptr(parent), i32(total), i32(t), i32(h), i32(w)), dev,
+    _launch("cc_merge" + suffix, grid,
+            (_ptr(lab), _ptr(parent), i32(total), i32(t), i32(h), i32(w)), dev,
             module="connectivity")  # fmt: skip
     _launch("cc_resolve", grid, (_ptr(parent), _cupy().from_dlpack(out), i32(total), i32(total)),
             dev, module="connectivity")  # fmt: skip

@@ -1,7 +1,8 @@
 // Exact 6-connected components of label volumes by union-find (Playne & Hawick 2018).
 // The reference is the CPU path in simcomp/functional/connectivity.py; tests compare the two.
 //
-// Layout: labels (B, T, H, W) as long long; parent (B * T * H * W) int, a global voxel index.
+// Layout: labels (B, T, H, W) as long long (the kernels ending in _i32: int); parent
+// (B * T * H * W) int, a global voxel index.
 // Every union links the larger root under the smaller with atomicMin, so a root is always
 // the smallest index of its tree and the final ids do not depend on thread scheduling.
 
@@ -45,39 +46,53 @@ __device__ inline void unite(int* parent, int a, int b)
     }
 }
 
-// parent[i] = the first voxel of its x-run within the warp, found by a ballot of the run
-// starts; a run that began before the warp points at the voxel before the warp. Runs thus
-// become chains of at most W / 32 links, and a few cc_jump steps flatten them.
-extern "C" __global__ void cc_init(const long long* __restrict__ labels, int* __restrict__ parent,
-                                   int total, int W)
+// parent[i] = the first voxel of its x-run, found by ballots of the run starts: in the warp,
+// or, where the run began before the warp, by the whole warp looking back 32 voxels at a time
+// (a row always starts a run, so the search ends in the row). Every voxel then points at its
+// run's first voxel, the smallest index of the run, and finds in cc_merge are short.
+template <typename L>
+__device__ inline void init(const L* __restrict__ labels, int* __restrict__ parent, int total,
+                            int W)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     bool live = i < total;
     bool starts = !live || i % W == 0 || labels[i - 1] != labels[i];
     unsigned runs = __ballot_sync(0xffffffffu, starts);
-    if (!live) return;
     int lane = threadIdx.x & 31;
+    int before = -1;  // where lane 0's run began, when that was before the warp
+    if (!(runs & 1u)) {  // the same branch for the whole warp: lane 0 continues a run
+        for (int j = i - lane - 32;; j -= 32) {
+            int k = j + lane;
+            bool s = k >= 0 && (k % W == 0 || labels[k - 1] != labels[k]);
+            unsigned found = __ballot_sync(0xffffffffu, s);
+            if (found) {
+                before = j + (31 - __clz(found));
+                break;
+            }
+        }
+    }
+    if (!live) return;
     unsigned upto = runs & (0xffffffffu >> (31 - lane));  // run starts at lanes <= this one
-    parent[i] = upto ? i - lane + (31 - __clz(upto)) : i - lane - 1;
+    parent[i] = upto ? i - lane + (31 - __clz(upto)) : before;
 }
 
-// One pointer-jumping step, parent[i] = parent[parent[i]]: after cc_init, log2(W / 32 + 1) of
-// them point every voxel of an x-run at the run's first voxel, so later finds are short.
-extern "C" __global__ void cc_jump(int* parent, int total)
+extern "C" __global__ void cc_init(const long long* labels, int* parent, int total, int W)
+{
+    init(labels, parent, total, W);
+}
+
+extern "C" __global__ void cc_init_i32(const int* labels, int* parent, int total, int W)
+{
+    init(labels, parent, total, W);
+}
+
+template <typename L>
+__device__ inline void merge(const L* __restrict__ labels, int* parent, int total, int T, int H,
+                             int W)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return;
-    parent[i] = parent[parent[i]];
-}
-
-// Unite each voxel with its same-label neighbours at t - 1 and y - 1 (x - 1 was linked by
-// cc_init), never across clips.
-extern "C" __global__ void cc_merge(const long long* __restrict__ labels, int* parent,
-                                    int total, int T, int H, int W)
-{
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= total) return;
-    long long lab = labels[i];
+    L lab = labels[i];
     int plane = H * W;
     int n = i % (T * plane);
     // Where the voxel to the left shares this label and so does its own neighbour behind,
@@ -87,6 +102,18 @@ extern "C" __global__ void cc_merge(const long long* __restrict__ labels, int* p
         unite(parent, i, i - W);
     if (n >= plane && labels[i - plane] == lab && !(left && labels[i - 1 - plane] == lab))
         unite(parent, i, i - plane);
+}
+
+extern "C" __global__ void cc_merge(const long long* labels, int* parent, int total, int T,
+                                    int H, int W)
+{
+    merge(labels, parent, total, T, H, W);
+}
+
+extern "C" __global__ void cc_merge_i32(const int* labels, int* parent, int total, int T, int H,
+                                        int W)
+{
+    merge(labels, parent, total, T, H, W);
 }
 
 // Each voxel's component id: its root, as a flat index within its clip.

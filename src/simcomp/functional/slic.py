@@ -257,7 +257,7 @@ class _Features:
 
     def __init__(self, raw: torch.Tensor, s: int) -> None:
         self.shape, self.c, self.s = tuple(raw.shape[:4]), raw.shape[-1], s
-        self.device = raw.device
+        self.device, self.raw = raw.device, raw
         self.lo, self.hi = raw.flatten(1).amin(1), raw.flatten(1).amax(1)  # (B,) each
         self.cells = _cells(raw, s)  # (B, T, hs, ws, s, s, C), padded to whole cells
 
@@ -265,9 +265,18 @@ class _Features:
         """Cell means (B, T * hs * ws, C)."""
         return self.cells.mean((4, 5)).reshape(self.shape[0], -1, self.c)
 
-    def at(self, sel: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """The pixels (N, s * s, C) of the cells at indices ``sel`` (b, t, cell y, cell x)."""
-        return self.cells[sel].reshape(-1, self.s * self.s, self.c)
+    def kernel_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+        """What :func:`simcomp.cuda.slic_refine` reads: pixels, shift, k, compensated."""
+        none = self.raw.new_zeros(1, dtype=torch.float32)
+        return self.raw.float().contiguous(), none, none, False
+
+    def at(self, sel: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
+        """The pixels (N, s * s, C) of the cells at indices ``sel`` (b, t, cell y, cell x).
+
+        ``None`` means every cell, in (b, t, y, x) order, read without index tensors.
+        """
+        cells = self.cells if sel is None else self.cells[sel]
+        return cells.reshape(-1, self.s * self.s, self.c)
 
 
 class _CompensatedFeatures:
@@ -300,6 +309,10 @@ class _CompensatedFeatures:
         self.lo = torch.minimum(flat.amin(1).float(), xy.flatten(1).amin(1))
         self.hi = torch.maximum(flat.amax(1).float(), xy.flatten(1).amax(1))
 
+    def kernel_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+        """What :func:`simcomp.cuda.slic_refine` reads: the padded colour, shift and k."""
+        return self.colour, self.shift.contiguous(), self.k.contiguous(), True
+
     def pooled(self) -> torch.Tensor:
         """Cell means (B, T * hs * ws, 5): colour means, coordinates at the cells' mean."""
         b, t = self.shape[:2]
@@ -309,12 +322,20 @@ class _CompensatedFeatures:
         xy = (self.grid.mean((2, 3)) - self.shift[:, :, None, None]) * k  # (B, T, hs, ws, 2)
         return torch.cat((colour, xy), -1).reshape(b, -1, 5)
 
-    def at(self, sel: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """The pixels (N, s * s, 5) of the cells at indices ``sel`` (b, t, cell y, cell x)."""
+    def at(self, sel: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
+        """The pixels (N, s * s, 5) of the cells at indices ``sel`` (b, t, cell y, cell x).
+
+        ``None`` means every cell, in (b, t, y, x) order, read without index tensors.
+        """
         b, t = self.shape[:2]
         s, n = self.s, self.s * self.s
         hs, ws = self.grid.shape[:2]
         cells = self.colour.view(b, t, 3, hs, s, ws, s)
+        if sel is None:
+            colour = cells.permute(0, 1, 3, 5, 4, 6, 2)  # (B, T, hs, ws, s, s, 3)
+            shift = self.shift.view(b, t, 1, 1, 1, 1, 2)
+            xy = (self.grid - shift) * self.k.view(b, 1, 1, 1, 1, 1, 1)
+            return torch.cat((colour, xy), -1).reshape(-1, n, 5)
         colour = cells[sel[0], sel[1], :, sel[2], :, sel[3], :]  # (N, 3, s, s)
         colour = colour.permute(0, 2, 3, 1).reshape(-1, n, 3)
         grid = self.grid[sel[2], sel[3]].reshape(-1, n, 2)
@@ -367,7 +388,10 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # reading it would make the host wait)
         k = low[0].numel() if low.is_cuda else int(low.max()) + 1
         centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
-    labels = _assign_full_resolution(source, scale, low, centres, step)
+    if kernels and source.c <= 16 and cuda_kernels.available(low):
+        labels = cuda_kernels.slic_refine(source, scale, low, centres, step)
+    else:
+        labels = _assign_full_resolution(source, scale, low, centres, step)
     if enforce_connectivity:
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
@@ -438,13 +462,17 @@ def _assign_full_resolution(source, scale, low, centres, step, boundary_only=Non
     boundary = dev.type == "cpu" if boundary_only is None else boundary_only
     if boundary:
         sel = (cands != cands[..., :1]).any(-1).nonzero(as_tuple=True)
-    else:  # every cell, in (b, t, y, x) order
+        clip, tt, cy, cx = (i[:, None] for i in sel)  # (N, 1) each
+        cand = cands[sel].reshape(-1, 5)
+        m = centres.flatten(0, 1)[clip * centres.shape[1] + cand]  # (N, 5, C+3)
+    else:  # every cell, in (b, t, y, x) order: views and one gather, no index tensors
+        sel = None
         axes = (torch.arange(n, device=dev) for n in (b, t, hs, ws))
-        sel = tuple(g.reshape(-1) for g in torch.meshgrid(*axes, indexing="ij"))
+        clip, tt, cy, cx = (g.reshape(-1, 1) for g in torch.meshgrid(*axes, indexing="ij"))
+        cand = cands.reshape(-1, 5)
+        index = cands.reshape(b, -1, 1).long().expand(-1, -1, centres.shape[-1])
+        m = centres.gather(1, index).view(-1, 5, centres.shape[-1])
     # Everything below is per selected cell (N of them), its 5 candidates' centres in m.
-    clip, tt, cy, cx = (i[:, None] for i in sel)  # (N, 1) each
-    cand = cands[sel].reshape(-1, 5)
-    m = centres.flatten(0, 1)[clip * centres.shape[1] + cand]  # (N, 5, C+3)
     feat_m, pos_m = m[..., :c], m[..., c:]
     inv = (1 / (step * step))[clip]  # (N, 1)
     a, lo = scale[clip], source.lo[clip]
@@ -461,7 +489,7 @@ def _assign_full_resolution(source, scale, low, centres, step, boundary_only=Non
     score = torch.baddbmm(base[:, None], f, weights.transpose(1, 2))  # (N, s*s, 5)
     pick = score.min(-1, keepdim=True).indices
     picked = cand[:, None].expand(-1, s * s, 5).gather(-1, pick).view(-1, s, s)
-    if boundary:  # (B, T, hs, s, ws, s): the labels' final layout, cell by cell
+    if sel is not None:  # (B, T, hs, s, ws, s): the labels' final layout, cell by cell
         out = cands[:, :, :, None, :, None, 0].expand(b, t, hs, s, ws, s).contiguous()
         out[sel[0], sel[1], sel[2], :, sel[3], :] = picked
     else:
