@@ -21,7 +21,7 @@ if [ -n "$BASE" ]; then  # the same measure on another tree's src/ first (before
         --device cuda --batch 32 --json "$out/share-base.json" 2>&1 | grep -v "^USDT\|^ERROR:"
 fi
 timeout 90 python3 benchmarks/connectivity_share.py --device cuda --batch 32 --parts \
-    --profile 20 --json "$out/share.json" 2>&1 | grep -v "^USDT\|^ERROR:\|^WARNING:" | tee "$out/share.log"
+    --profile "${PROFILE_ROWS:-20}" --json "$out/share.json" 2>&1 | grep -v "^USDT\|^ERROR:\|^WARNING:" | tee "$out/share.log"
 timeout "${BENCH_S:-150}" python3 -m pytest benchmarks/bench_occlusion.py \
-    benchmarks/bench_pipeline.py --benchmark-only -q -p no:cacheprovider -k "cuda-32" \
-    --benchmark-json "$out/bench.json" 2>&1 | tail -n 15
+    benchmarks/bench_pipeline.py --benchmark-only -q -p no:cacheprovider -k "${BENCH_K:-cuda-32}" \
+    --benchmark-json "$out/bench.json" 2>&1 | grep -v "^USDT\|^ERROR:" | tail -n 30

@@ -118,12 +118,16 @@ def test_kernel_steps_match_torch():  # SPEC R6, SPEC R8
 
 @pytest.mark.gpu
 def test_slic_video_same_labels_with_and_without_kernels():  # SPEC R6
-    """Float atomics sum in a different order each run, so ten k-means iterations drift apart a
-    little (a centre moves, a component flips); each step alone agrees above (> 99.9%)."""
+    """The kernels and torch round the assignment's distances differently, so a few voxels may
+    differ (each step alone agrees above, > 99.9%); each path gives one labelling run after
+    run, as the centres are summed in fixed point (float atomics drifted by whole supervoxels,
+    8% of the voxels, between two runs)."""
     feats = _features("cuda")
     seeds, valid, step = slic_seeds((9, 96, 128), [12, 20])
     a = slic_video(feats, seeds, valid, step, kernels=True)
     b = slic_video(feats, seeds, valid, step, kernels=False)
+    assert torch.equal(slic_video(feats, seeds, valid, step, kernels=True), a)
+    assert torch.equal(slic_video(feats, seeds, valid, step, kernels=False), b)
     assert (a == b).float().mean() > 0.95
     cpu = slic_video(feats.cpu(), seeds, valid, step)
     assert (cpu == b.cpu()).float().mean() > 0.95  # one code path, CPU and CUDA

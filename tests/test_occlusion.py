@@ -211,3 +211,21 @@ def test_every_supervoxel_is_one_region_of_at_least_half_the_mean_size(
     assert fragmented_share(lab) == 0
     sizes = torch.bincount(lab.flatten())
     assert sizes[sizes > 0].min() >= 0.5 * lab.numel() / valid.sum() or (sizes > 0).sum() == 1
+
+
+def test_fixed_point_means_equal_float_means():  # SPEC R6: how CUDA sums the centres
+    from simcomp.cuda import fixed_point_scale
+    from simcomp.functional.slic import _means
+
+    data = torch.randn(3, 500, 8, generator=gen(7)) * torch.tensor([100.0] * 5 + [30, 240, 320])
+    labels = torch.randint(0, 40, (3, 500), generator=gen(8))
+    labels[:, :10] = 0  # label 39 may be empty: it keeps ``previous``
+    previous = torch.full((3, 41, 8), -1.0)
+    exact = _means(data, labels, 41, previous, fixed_point=True)
+    torch.testing.assert_close(exact, _means(data, labels, 41, previous, fixed_point=False))
+    assert (exact[:, 40] == -1).all()  # no voxel has label 40
+    # shuffling the voxels (another summing order) changes nothing, to the last bit
+    order = torch.randperm(500, generator=gen(9))
+    assert torch.equal(_means(data[:, order], labels[:, order], 41, previous, True), exact)
+    q = fixed_point_scale(torch.tensor(320.0), 500)
+    assert 2**61 < 500 * 320 * q <= 2**62 and torch.log2(q) == torch.log2(q).round()

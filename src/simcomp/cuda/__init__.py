@@ -38,7 +38,7 @@ def available(x: torch.Tensor) -> bool:
 
 def fits(k: int, channels: int) -> bool:
     """Whether ``slic_means`` can sum K labels of C channels in a block's shared memory (48 KiB)."""
-    return 4 * k * (channels + 4) <= 48 * 1024
+    return 8 * k * (channels + 4) <= 48 * 1024
 
 
 @functools.cache
@@ -105,17 +105,41 @@ def slic_assign(feats, centres, valid, axes, step) -> torch.Tensor:
 
 
 def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
-    """CUDA twin of the torch ``_means``: (B, K, C+3) means; empty labels keep ``previous``."""
+    """CUDA twin of the torch ``_means``: (B, K, C+3) means; empty labels keep ``previous``.
+
+    Summed in fixed point, as the torch path sums on CUDA (``fixed_point_scale``): the same
+    sums in any thread order, and the same as torch's.
+    """
     b, n, c = feats.shape
     t, ys, xs = axes
-    sums = torch.zeros(b, k, c + 4, device=feats.device)
+    feats = feats.float()
+    extreme = torch.stack((feats.abs().amax(), t[-1], ys[-1], xs[-1])).amax()
+    q = fixed_point_scale(extreme, n)
+    sums = torch.zeros(b, k, c + 4, dtype=torch.int64, device=feats.device)
     sizes = map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k))
-    args = (_ptr(feats.float()), _ptr(labels), _ptr(ys.float()), _ptr(xs.float()),
+    args = (_ptr(feats), _ptr(labels), _ptr(ys.float()), _ptr(xs.float()), _ptr(q),
             _cupy().from_dlpack(sums), *sizes)  # fmt: skip
     grid = (min(_blocks(n), 32), b)  # a few blocks per clip, each striding over its voxels
-    _launch("slic_accumulate", grid, args, feats.device.index, shared_mem=4 * k * (c + 4))
-    count = sums[..., -1:]
-    return torch.where(count > 0, sums[..., :-1] / count.clamp(min=1), previous)
+    _launch("slic_accumulate", grid, args, feats.device.index, shared_mem=8 * k * (c + 4))
+    return fixed_point_means(sums[..., :-1], sums[..., -1], q, previous)
+
+
+def fixed_point_scale(extreme: torch.Tensor, n: int) -> torch.Tensor:
+    """The power of two (1,) float that keeps a sum of ``n`` values up to ``extreme`` in int64.
+
+    Float values times a power of two are exact, so rounding them to integers and adding those
+    loses only what lies below the scale's last bit, and integer additions give one result in
+    any order: how CUDA sums SLIC's centres deterministically. No host sync.
+    """
+    room = torch.log2(2.0**62 / (n * extreme.float().clamp(min=1e-30)))
+    return torch.exp2(room.floor().clamp(-100, 100)).view(1)
+
+
+def fixed_point_means(sums, count, q, previous) -> torch.Tensor:
+    """Means (B, K, D) from int64 fixed-point ``sums`` (B, K, D) and counts (B, K)."""
+    count = count[..., None]
+    means = (sums.double() / q.double()) / count.clamp(min=1)
+    return torch.where(count > 0, means.float(), previous)
 
 
 def slic_refine(source, scale, low, centres, step) -> torch.Tensor:

@@ -50,33 +50,38 @@ extern "C" __global__ void slic_assign(
 
 // Sums of [features, t, y, x, 1] per label: the means of the update step are sums / count.
 // Grid (blocks, B): each block sums a strided share of one clip's voxels in shared memory
-// (K * (C + 4) floats), then adds its totals to global memory once; global atomics on the few
-// label slots were the bottleneck when every voxel added straight to them.
+// (K * (C + 4) 64-bit slots), then adds its totals to global memory once; global atomics on
+// the few label slots were the bottleneck when every voxel added straight to them. Values are
+// summed in fixed point (times the power of two *fixed, rounded): integer additions give the
+// same sums in any order, so the means, and the labels after them, do not depend on thread
+// scheduling (float atomics drifted apart by whole supervoxels from run to run).
 extern "C" __global__ void slic_accumulate(
     const float* __restrict__ feats, const long long* __restrict__ labels,
-    const float* __restrict__ ys, const float* __restrict__ xs, float* __restrict__ sums,
-    int B, int T, int NY, int NX, int C, int K)
+    const float* __restrict__ ys, const float* __restrict__ xs, const float* __restrict__ fixed,
+    unsigned long long* __restrict__ sums, int B, int T, int NY, int NX, int C, int K)
 {
-    extern __shared__ float acc[];
+    extern __shared__ unsigned long long acc[];
     const int width = C + 4, b = blockIdx.y;
-    for (int j = threadIdx.x; j < K * width; j += blockDim.x) acc[j] = 0.0f;
+    const float q = fixed[0];
+    for (int j = threadIdx.x; j < K * width; j += blockDim.x) acc[j] = 0ull;
     __syncthreads();
     const long long N = (long long)T * NY * NX, plane = (long long)NY * NX;
     for (long long n = (long long)blockIdx.x * blockDim.x + threadIdx.x; n < N;
          n += (long long)gridDim.x * blockDim.x) {
         long long i = (long long)b * N + n;
         int iy = (int)((n / NX) % NY), ix = (int)(n % NX);
-        float* out = acc + labels[i] * width;
-        for (int c = 0; c < C; ++c) atomicAdd(out + c, feats[i * C + c]);
-        atomicAdd(out + C, (float)(n / plane));
-        atomicAdd(out + C + 1, ys[iy]);
-        atomicAdd(out + C + 2, xs[ix]);
-        atomicAdd(out + C + 3, 1.0f);
+        unsigned long long* out = acc + labels[i] * width;
+        for (int c = 0; c < C; ++c)
+            atomicAdd(out + c, (unsigned long long)__float2ll_rn(feats[i * C + c] * q));
+        atomicAdd(out + C, (unsigned long long)__float2ll_rn((float)(n / plane) * q));
+        atomicAdd(out + C + 1, (unsigned long long)__float2ll_rn(ys[iy] * q));
+        atomicAdd(out + C + 2, (unsigned long long)__float2ll_rn(xs[ix] * q));
+        atomicAdd(out + C + 3, 1ull);
     }
     __syncthreads();
-    float* total = sums + (long long)b * K * width;
+    unsigned long long* total = sums + (long long)b * K * width;
     for (int j = threadIdx.x; j < K * width; j += blockDim.x)
-        if (acc[j] != 0.0f) atomicAdd(total + j, acc[j]);
+        if (acc[j] != 0ull) atomicAdd(total + j, acc[j]);
 }
 
 // SLIC's last step at full resolution: each pixel takes the nearest of the labels of its
