@@ -380,7 +380,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
         min_size = min_size_factor * t * h * w / valid.sum(1).float()
-        low = connected_and_merged(low, min_size, float(s * s))
+        low = connected_and_merged(low, min_size, float(s * s), span=k)
     if s == 1:  # k-means ran on the pixels themselves: nothing to refine
         return low
     if enforce_connectivity:
@@ -396,7 +396,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
         # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
-        labels = connected_and_merged(labels, min_size)
+        labels = connected_and_merged(labels, min_size, span=low[0].numel())
     return labels
 
 
