@@ -138,7 +138,7 @@ def test_crop_pairs_in_blocks_or_at_once_alike(batch, kinds, monkeypatch):  # SP
 
     clip = PersonCrop()(batch.replace(frames=batch.background), gen())
     t = MotionInputs(kinds=kinds, flow=OpenCVDenseFlow(), crop_size=48)
-    monkeypatch.setattr(crop_module, "PAIRS_PER_BLOCK", 3)  # 8 pairs: blocks of 3, 3, 2
+    monkeypatch.setattr(crop_module, "PAIRS_PER_BLOCK", 3)  # 4 pairs a clip: runs of 3 and 1
     blocks = t(clip, gen()).inputs
     monkeypatch.setattr(crop_module, "PAIRS_PER_BLOCK", 10**6)
     assert torch.equal(blocks, t(clip, gen()).inputs)

@@ -132,25 +132,32 @@ class MotionInputs(ClipTransform):
         self.crop_size, self.sigma = crop_size, sigma
 
     def _crops_and_flow(self, clip: Clip, pairs: torch.Tensor, at: int) -> None:
-        """Pair crops (R21) and their flow channels (R22) into ``pairs`` (P, C, S, S).
+        """Pair crops (R21) and their flow channels (R22) into ``pairs`` (B, T-1, C, S, S).
 
         The crops' RGB goes to channels 0-2 when ``at`` is 3, the flow to ``at``..``at + 2``.
-        On the CPU the pairs go a block at a time, so the crops are never all in memory at
-        once (at batch 8, 580 MB of them); on CUDA in one go.
+        On CUDA the whole batch goes in one block; on the CPU a block is a run of at most
+        ``PAIRS_PER_BLOCK`` pairs of one clip, so the crops are never all in memory at once
+        (at batch 8, 580 MB of them) and each block crops views of the frames, not copies.
         """
-        t, s = clip.num_frames, self.crop_size
-        n = len(pairs)
-        block = n if clip.frames.is_cuda else PAIRS_PER_BLOCK
-        for start in range(0, n, block):
-            index = torch.arange(start, min(start + block, n), device=clip.device)
-            b, k = index // (t - 1), index % (t - 1)
-            # Each pair as a two-frame clip: frames t and t + 1, and frame t's box.
-            frames = clip.frames[b[:, None], torch.stack((k, k + 1), 1)]  # (N, 2, 3, H, W)
-            boxes = clip.boxes[b, k][:, None].expand(-1, 2, -1)
-            first, second = (x[:, 0] for x in paired_crops(frames, boxes, s))
+        b, t, s = clip.batch_size, clip.num_frames, self.crop_size
+        if clip.frames.is_cuda:
+            blocks = [(slice(None), 0, t - 1)]
+        else:
+            run = PAIRS_PER_BLOCK
+            blocks = [
+                (slice(i, i + 1), k, min(k + run, t - 1))
+                for i in range(b)
+                for k in range(0, t - 1, run)
+            ]  # fmt: skip
+        for clips, k0, k1 in blocks:
+            # frames k0..k1 and boxes k0..k1-1 make pairs k0..k1-1
+            first, second = paired_crops(clip.frames[clips, k0 : k1 + 1],
+                                         clip.boxes[clips, k0 : k1 + 1], s)  # fmt: skip
+            rows = pairs[clips, k0:k1]  # (n, k1 - k0, C, S, S), a view
             if at:
-                pairs[start : start + block, :3] = first
-            flow_channels(self.flow(first, second), out=pairs[start : start + block, at : at + 3])
+                rows[:, :, :3] = first
+            flow = self.flow(first.flatten(0, 1), second.flatten(0, 1))
+            flow_channels(flow, out=rows[:, :, at : at + 3].flatten(0, 1))
 
     def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Crop, estimate flow, draw heatmaps, assemble."""
@@ -164,7 +171,7 @@ class MotionInputs(ClipTransform):
         at = 0
         if "flow" in self.kinds:
             at = 3 if "rgb" in self.kinds else 0
-            self._crops_and_flow(clip, out.view(-1, channels, s, s), at)
+            self._crops_and_flow(clip, out, at)
             at += 3
         elif "rgb" in self.kinds:
             out[:, :, :3] = crop_boxes(clip.frames[:, :-1], clip.boxes[:, :-1], s)
