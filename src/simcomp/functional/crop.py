@@ -105,15 +105,26 @@ def crop_boxes(images: torch.Tensor, boxes: torch.Tensor, crop_size: int = 224) 
         >>> crop_boxes(images, torch.tensor([[[10.0, 5.0, 30.0, 25.0]]]).expand(1, 2, 4), 16).shape
         torch.Size([1, 2, 3, 16, 16])
     """
-    b, t, c, h, w = images.shape
-    s = crop_size
-    # One bilinear grid_sample, as kornia's crop_and_resize does after solving a perspective
-    # transform per box; that solve synchronised with the host on CUDA, and a box needs none.
-    u = torch.arange(s, device=images.device, dtype=boxes.dtype) + 0.5
+    return _sample(images, _box_grid(boxes, crop_size, *images.shape[-2:]))
+
+
+def _box_grid(boxes: torch.Tensor, s: int, h: int, w: int) -> torch.Tensor:
+    """grid_sample's grid (B, T, S, S, 2) for boxes (B, T, 4) in frames of H x W."""
+    u = torch.arange(s, device=boxes.device, dtype=boxes.dtype) + 0.5
     extent = (boxes[..., 2:] - boxes[..., :2]) / s  # (B, T, 2) frame pixels per crop pixel
     gx = (boxes[..., 0, None] + u * extent[..., 0, None]) * (2 / w) - 1  # (B, T, S)
     gy = (boxes[..., 1, None] + u * extent[..., 1, None]) * (2 / h) - 1
-    grid = torch.stack(torch.broadcast_tensors(gx[..., None, :], gy[..., :, None]), -1)
+    return torch.stack(torch.broadcast_tensors(gx[..., None, :], gy[..., :, None]), -1)
+
+
+def _sample(images: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """Images (B, T, C, H, W) sampled at ``grid`` (B, T, S, S, 2) -> (B, T, C, S, S).
+
+    One bilinear grid_sample, as kornia's crop_and_resize does after solving a perspective
+    transform per box; that solve synchronised with the host on CUDA, and a box needs none.
+    """
+    b, t, c, h, w = images.shape
+    s = grid.shape[-2]
     out = torch.nn.functional.grid_sample(
         images.reshape(b * t, c, h, w), grid.reshape(b * t, s, s, 2).to(images.dtype),
         mode="bilinear", padding_mode="border", align_corners=False,
@@ -135,6 +146,6 @@ def paired_crops(
         >>> [x.shape for x in paired_crops(frames, boxes, 16)]
         [torch.Size([1, 2, 3, 16, 16]), torch.Size([1, 2, 3, 16, 16])]
     """
-    first = crop_boxes(frames[:, :-1], boxes[:, :-1], crop_size)
-    second = crop_boxes(frames[:, 1:], boxes[:, :-1], crop_size)
-    return first, second
+    h, w = frames.shape[-2:]
+    grid = _box_grid(boxes[:, :-1], crop_size, h, w)  # one grid: both crops use frame t's box
+    return _sample(frames[:, :-1], grid), _sample(frames[:, 1:], grid)

@@ -96,6 +96,7 @@ def mark_occluded(inputs: torch.Tensor, occluded: torch.Tensor) -> torch.Tensor:
     if inputs.is_cuda:  # one pass, no host sync
         inputs[:, :, :-1].masked_fill_(o, 0.0)
     else:  # the occluded pairs only (a few in a hundred), not a pass over every pair
-        inputs[:, :, :-1][occluded] = 0.0
+        clip, pair = occluded.nonzero(as_tuple=True)
+        inputs[clip, pair, :-1] = 0.0
     inputs[:, :, -1:].copy_(o.expand_as(inputs[:, :, -1:]))
     return inputs
