@@ -229,3 +229,21 @@ def test_fixed_point_means_equal_float_means():  # SPEC R6: how CUDA sums the ce
     assert torch.equal(_means(data[:, order], labels[:, order], 41, previous, True), exact)
     q = fixed_point_scale(torch.tensor(320.0), 500)
     assert 2**61 < 500 * 320 * q <= 2**62 and torch.log2(q) == torch.log2(q).round()
+
+
+@pytest.mark.parametrize("channels_first", [True, False])
+def test_cells_gathered_by_flat_offsets(channels_first):  # SPEC R6: the full-resolution step
+    from simcomp.functional.slic import _gather_cells
+
+    x = torch.rand(6, 3, 12, 20, generator=gen(4))  # 6 images, cells of 4: a 3 x 5 grid
+    image, cy, cx = (
+        torch.tensor([0, 5, 2, 2]),
+        torch.tensor([0, 2, 1, 1]),
+        torch.tensor([4, 0, 3, 2]),
+    )
+    cells = x.view(6, 3, 3, 4, 5, 4)[image, :, cy, :, cx, :]  # (N, 3, 4, 4)
+    expected = cells.permute(0, 2, 3, 1).reshape(4, 16, 3)
+    if not channels_first:
+        x = x.permute(0, 2, 3, 1)
+    ours = _gather_cells(x, (image, cy, cx), 4, channels_first)
+    assert torch.equal(ours, expected)

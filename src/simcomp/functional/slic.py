@@ -117,14 +117,18 @@ def _assign(f, axes, centres, step, valid):
         delta = axis.view(1, -1, 1) - c_pos[:, None, :, i]  # (B, n_axis, K)
         spatial.append(torch.where(delta.abs() <= 2 * st, delta * delta / (st * st), float("inf")))
     n_t, n_y, n_x = (len(a) for a in axes)
-    plane = (spatial[1][:, :, None] + spatial[2][:, None]).view(b, 1, n_y * n_x, k)
+    # |m|^2 joins the plane's spatial term once: a product with a broadcast input (baddbmm)
+    # first copies that input into the whole output, which cost 5x the product on the CPU.
+    plane = spatial[1][:, :, None] + spatial[2][:, None] + norm[:, None, None]
+    plane = plane.view(b, 1, n_y * n_x, k)
+    weights = c_feat.transpose(1, 2) * -2  # (B, C, K)
     frames = f.view(b, n_t, n_y * n_x, c)
     chunk = n_t if f.is_cuda else max(1, _CACHE_FLOATS // (b * n_y * n_x * k))
     labels = torch.empty(b, n_t, n_y * n_x, dtype=torch.long, device=f.device)
     for t0 in range(0, n_t, chunk):
         part = frames[:, t0 : t0 + chunk].reshape(b, -1, c)
-        d = torch.baddbmm(norm[:, None], part, c_feat.transpose(1, 2), alpha=-2)
-        d = d.view(b, -1, n_y * n_x, k).add_(plane).add_(spatial[0][:, t0 : t0 + chunk, None])
+        d = torch.bmm(part, weights).view(b, -1, n_y * n_x, k)
+        d = d.add_(plane).add_(spatial[0][:, t0 : t0 + chunk, None])
         labels[:, t0 : t0 + chunk] = d.min(-1).indices  # argmin's, in 2/3 of its time
     return labels.view(b, -1)
 
@@ -265,6 +269,22 @@ class _Features:
         """Cell means (B, T * hs * ws, C)."""
         return self.cells.mean((4, 5)).reshape(self.shape[0], -1, self.c)
 
+    def terms(self, sel, cell, wf):
+        """The feature part of the full-resolution scores of the cells at ``sel``.
+
+        Args:
+            sel: cell indices (b, t, cell y, cell x) as for :meth:`at`, or None for every cell.
+            cell: the same cells' (clip, t, cell y, cell x), (N, 1) each.
+            wf: (N, 5, C) each candidate's weights on the pixel's features.
+
+        Returns:
+            pixels (N, s*s, P), weights (N, P, 5), and what the features add to each
+            candidate's constant (N, 5) and to its weights on the pixel's offset in the cell,
+            y then x (N, 5) each: the feature term is pixels @ weights + constant +
+            y * wy + x * wx.
+        """
+        return self.at(sel), wf.transpose(1, 2), 0, 0, 0
+
     def kernel_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
         """What :func:`simcomp.cuda.slic_refine` reads: pixels, shift, k, compensated."""
         none = self.raw.new_zeros(1, dtype=torch.float32)
@@ -275,8 +295,12 @@ class _Features:
 
         ``None`` means every cell, in (b, t, y, x) order, read without index tensors.
         """
-        cells = self.cells if sel is None else self.cells[sel]
-        return cells.reshape(-1, self.s * self.s, self.c)
+        if sel is None:
+            return self.cells.reshape(-1, self.s * self.s, self.c)
+        b, t, hs, ws, s = *self.cells.shape[:4], self.s
+        # the padded frames (B*T, hs*s, ws*s, C) under the cell view
+        frames = self.cells.permute(0, 1, 2, 4, 3, 5, 6).reshape(b * t, hs * s, ws * s, self.c)
+        return _gather_cells(frames, (sel[0] * t + sel[1], sel[2], sel[3]), s, False)
 
 
 class _CompensatedFeatures:
@@ -328,19 +352,39 @@ class _CompensatedFeatures:
         ``None`` means every cell, in (b, t, y, x) order, read without index tensors.
         """
         b, t = self.shape[:2]
-        s, n = self.s, self.s * self.s
-        hs, ws = self.grid.shape[:2]
-        cells = self.colour.view(b, t, 3, hs, s, ws, s)
+        n = self.s * self.s
         if sel is None:
-            colour = cells.permute(0, 1, 3, 5, 4, 6, 2)  # (B, T, hs, ws, s, s, 3)
             shift = self.shift.view(b, t, 1, 1, 1, 1, 2)
             xy = (self.grid - shift) * self.k.view(b, 1, 1, 1, 1, 1, 1)
-            return torch.cat((colour, xy), -1).reshape(-1, n, 5)
-        colour = cells[sel[0], sel[1], :, sel[2], :, sel[3], :]  # (N, 3, s, s)
-        colour = colour.permute(0, 2, 3, 1).reshape(-1, n, 3)
-        grid = self.grid[sel[2], sel[3]].reshape(-1, n, 2)
-        xy = (grid - self.shift[sel[0], sel[1]][:, None]) * self.k[sel[0]].view(-1, 1, 1)
-        return torch.cat((colour, xy), -1)
+            xy = xy.reshape(-1, n, 2)
+        else:
+            grid = self.grid[sel[2], sel[3]].reshape(-1, n, 2)
+            xy = (grid - self.shift[sel[0], sel[1]][:, None]) * self.k[sel[0]].view(-1, 1, 1)
+        return torch.cat((self._colour(sel), xy), -1)
+
+    def _colour(self, sel) -> torch.Tensor:
+        """The colour (N, s * s, 3) of the cells at ``sel`` (None: every cell)."""
+        b, t = self.shape[:2]
+        s, hs, ws = self.s, *self.grid.shape[:2]
+        cells = self.colour.view(b, t, 3, hs, s, ws, s)
+        if sel is None:
+            return cells.permute(0, 1, 3, 5, 4, 6, 2).reshape(-1, s * s, 3)
+        return _gather_cells(
+            self.colour, (sel[0] * t + sel[1], sel[2], sel[3]), s, channels_first=True
+        )
+
+    def terms(self, sel, cell, wf):
+        """As :meth:`_Features.terms`, with the coordinates folded into the per-cell weights.
+
+        A pixel's coordinate features are ((corner + offset) - shift) * k: affine in its offset
+        in the cell, so only its colour is read per pixel.
+        """
+        clip, tt, cy, cx = cell
+        k = self.k[clip]  # (N, 1)
+        shift = self.shift[clip[:, 0], tt[:, 0]]  # (N, 2) as (x, y)
+        wx, wy = wf[..., 3] * k, wf[..., 4] * k  # (N, 5) each
+        const = wx * (cx * self.s - shift[:, :1]) + wy * (cy * self.s - shift[:, 1:])
+        return self._colour(sel), wf[..., :3].transpose(1, 2), const, wy, wx
 
 
 def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connectivity=True,
@@ -432,6 +476,29 @@ def _means(data, labels, k, previous, fixed_point=None):
     return torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], previous)
 
 
+def _gather_cells(x: torch.Tensor, sel, s: int, channels_first: bool) -> torch.Tensor:
+    """The pixels (N, s * s, C) of cells of images x: (M, C, H, W) or (M, H, W, C).
+
+    ``sel``: (image, cell y, cell x), (N,) each. One index_select by flat offsets: on the CPU
+    several times faster than advanced indexing of a cell view with four index tensors.
+    """
+    x = x.contiguous()
+    if channels_first:
+        _, c, h, w = x.shape
+        step_c, step_y, step_x = h * w, w, 1
+    else:
+        _, h, w, c = x.shape
+        step_c, step_y, step_x = 1, w * c, c
+    dev = x.device
+    image, cy, cx = sel
+    start = image * (c * h * w) + cy * (s * step_y) + cx * (s * step_x)  # (N,)
+    r = torch.arange(s, device=dev)
+    offs = (r * step_y)[:, None, None] + (r * step_x)[None, :, None]
+    offs = offs + (torch.arange(c, device=dev) * step_c)[None, None, :]  # (s, s, C)
+    index = start[:, None] + offs.view(1, -1)
+    return x.view(-1).index_select(0, index.view(-1)).view(-1, s * s, c)
+
+
 def _cells(x: torch.Tensor, s: int) -> torch.Tensor:
     """(B, T, H, W, C) -> (B, T, hs, ws, s, s, C): whole s x s cells, edge-replicated.
 
@@ -492,13 +559,17 @@ def _assign_full_resolution(source, scale, low, centres, step, boundary_only=Non
     # Per cell: its corner's position folded into the constant; in the cell: an offset pattern.
     base = (feat_m * feat_m).sum(-1) + 2 * a * lo * feat_m.sum(-1)
     base = base + ((pos_m * pos_m).sum(-1) - 2 * tt * pos_m[..., 0]) * inv
-    base = base + (cy * s) * wy + (cx * s) * wx  # (N, 5)
+    pixels, weights, const, wy_f, wx_f = source.terms(
+        sel, (clip, tt, cy, cx), -2 * a[..., None] * feat_m
+    )
+    base = base + (cy * s) * wy + (cx * s) * wx + const  # (N, 5)
     offs = torch.arange(s, device=dev, dtype=torch.float32)
     pattern = torch.stack(torch.meshgrid(offs, offs, indexing="ij"), -1).reshape(1, s * s, 2)
-    # One product scores a cell's pixels: [features, y, x in the cell] . [weights, wy, wx].
-    f = torch.cat((source.at(sel), pattern.expand(len(cand), -1, -1)), -1)
-    weights = torch.cat((-2 * a[..., None] * feat_m, wy[..., None], wx[..., None]), -1)
-    score = torch.baddbmm(base[:, None], f, weights.transpose(1, 2))  # (N, s*s, 5)
+    # One product scores a cell's pixels: [pixels, y, x in the cell] . [weights, wy, wx].
+    f = torch.cat((pixels, pattern.expand(len(cand), -1, -1)), -1)
+    weights = torch.cat((weights, (wy + wy_f)[:, None], (wx + wx_f)[:, None]), 1)
+    # (bmm, then the constant: a broadcast input to baddbmm is first copied into the output)
+    score = torch.bmm(f, weights).add_(base[:, None])  # (N, s*s, 5)
     pick = score.min(-1, keepdim=True).indices
     picked = cand[:, None].expand(-1, s * s, 5).gather(-1, pick).view(-1, s, s)
     if sel is not None:  # (B, T, hs, s, ws, s): the labels' final layout, cell by cell
