@@ -219,16 +219,17 @@ def _region_sizes(regions: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _adjacent_pairs(compact: torch.Tensor, k: int, wanted: torch.Tensor) -> torch.Tensor:
-    """Unique pairs (a, b), a <= b, of regions that touch across a face, one of them ``wanted``.
+    """Pairs (a, b), a <= b, of regions that touch across a face, one of them ``wanted``.
 
     The voxels hold ids from 1 (region i as i + 1, see :func:`_regions`); pairs name regions
     from 0.
 
-    Only the voxels of wanted regions (small pieces: a few percent of the clip) are visited:
-    each looks at its six face neighbours by index arithmetic (at the clip's edge, at itself).
-    Neighbours in the same region give no pair: on the CPU they are dropped before the pairs
-    are made unique; on CUDA, where a mask would make the host wait, they become (k, k), a
-    self-pair of a region that does not exist, which the merge ignores.
+    Only the voxels of wanted regions (small pieces) are visited: each looks at its six face
+    neighbours by index arithmetic (at the clip's edge, at itself). On the CPU neighbours in
+    the same region are dropped and a pair may repeat (the merge does not mind; making them
+    unique sorted millions of pairs on fragmented pooled labels, the merge's largest cost).
+    On CUDA, where a mask would make the host wait, they become (k, k), a self-pair of a
+    region that does not exist, which the merge ignores, and the pairs are made unique.
 
     Args:
         compact: (B, T, H, W) global region ids from 1 to ``k``.
@@ -252,8 +253,10 @@ def _adjacent_pairs(compact: torch.Tensor, k: int, wanted: torch.Tensor) -> torc
     span = k + 1
     keys = torch.minimum(mine, other) * span + torch.maximum(mine, other)
     touch = other != mine
-    keys = torch.where(touch, keys, k * span + k) if keys.is_cuda else keys[touch]
-    keys = torch.unique(keys)
+    if keys.is_cuda:
+        keys = torch.unique(torch.where(touch, keys, k * span + k))
+    else:
+        keys = keys[touch]
     return torch.stack((keys // span, keys % span), 1)
 
 
@@ -299,3 +302,7 @@ def _merge_on_graph(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor
         size = torch.zeros_like(size).scatter_add_(0, root, size)
         group = root[group]
         a, c = root[a], root[c]
+        if not a.is_cuda:  # pairs of two kept groups never matter again: drop them
+            small = size < limit
+            keep = (small[a] | small[c]) & (a != c)
+            a, c = a[keep], c[keep]
