@@ -454,11 +454,11 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
 def _means(data, labels, k, previous, fixed_point=None):
     """Means (B, K, D) of data (B, N, D) per label (B, N); empty labels keep ``previous``.
 
-    With few labels the pixels are summed in parts (about 8 rows over the batch), then the
-    parts: torch's scatter_add spreads its work over the leading dimension only (at batch 1 on
-    2 cores, 6x faster). On CUDA scatter_add adds floats by atomics in any order, so the sums
-    are taken in fixed point there (:func:`simcomp.cuda.fixed_point_scale`): one seed, one
-    labelling (``fixed_point`` overrides the choice).
+    With few labels the pixels are summed in up to 8 parts per clip, then the parts: torch's
+    scatter_add spreads its work over the leading dimension only (at batch 1 on 2 cores, 6x
+    faster). On CUDA scatter_add adds floats by atomics in any order, so the sums are taken in
+    fixed point there (:func:`simcomp.cuda.fixed_point_scale`): one seed, one labelling
+    (``fixed_point`` overrides the choice).
     """
     b, n, d = data.shape
     if data.is_cuda if fixed_point is None else fixed_point:
@@ -471,10 +471,7 @@ def _means(data, labels, k, previous, fixed_point=None):
             1, labels[..., None].expand(-1, -1, d), fixed
         )
         return cuda_kernels.fixed_point_means(sums, count, q, previous)
-    # about 8 rows in all: more parts than the batch needs only add the parts' sum (at batch
-    # 8, one part each is 40% faster than eight)
-    want = max(1, 8 // b) if k <= 4096 else 1
-    parts = next(p for p in (8, 4, 2, 1) if p <= want and n % p == 0)
+    parts = next(p for p in (8, 4, 2, 1) if n % p == 0) if k <= 4096 else 1
     labels = labels.reshape(b * parts, -1)
     sums = torch.zeros(b * parts, k, d, device=data.device).scatter_add_(
         1, labels[..., None].expand(-1, -1, d), data.reshape(b * parts, -1, d)
