@@ -227,8 +227,12 @@ def test_fixed_point_means_equal_float_means():  # SPEC R6: how CUDA sums the ce
     # shuffling the voxels (another summing order) changes nothing, to the last bit
     order = torch.randperm(500, generator=gen(9))
     assert torch.equal(_means(data[:, order], labels[:, order], 41, previous, True), exact)
-    q = fixed_point_scale(torch.tensor(320.0), 500)
-    assert 2**61 < 500 * 320 * q <= 2**62 and torch.log2(q) == torch.log2(q).round()
+    q = fixed_point_scale(torch.tensor([320.0, 1.0]), 500)  # one scale per clip
+    assert ((2**61 < 500 * torch.tensor([320.0, 1.0]) * q) & (500 * 320 * q[:1] <= 2**62)).all()
+    assert torch.equal(torch.log2(q), torch.log2(q).round())
+    # a clip's means do not depend on the rest of the batch
+    alone = _means(data[:1], labels[:1], 41, previous[:1], fixed_point=True)
+    assert torch.equal(alone, exact[:1])
 
 
 @pytest.mark.parametrize("channels_first", [True, False])

@@ -113,8 +113,8 @@ def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
     b, n, c = feats.shape
     t, ys, xs = axes
     feats = feats.float()
-    extreme = torch.stack((feats.abs().amax(), t[-1], ys[-1], xs[-1])).amax()
-    q = fixed_point_scale(extreme, n)
+    coords = torch.stack((t[-1], ys[-1], xs[-1])).amax()  # the largest coordinate summed
+    q = fixed_point_scale(torch.maximum(feats.abs().flatten(1).amax(1), coords), n)  # (B,)
     sums = torch.zeros(b, k, c + 4, dtype=torch.int64, device=feats.device)
     sizes = map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k))
     args = (_ptr(feats), _ptr(labels), _ptr(ys.float()), _ptr(xs.float()), _ptr(q),
@@ -125,20 +125,21 @@ def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
 
 
 def fixed_point_scale(extreme: torch.Tensor, n: int) -> torch.Tensor:
-    """The power of two (1,) float that keeps a sum of ``n`` values up to ``extreme`` in int64.
+    """Powers of two, shaped as ``extreme``: a sum of ``n`` values up to it, scaled, fits int64.
 
     Float values times a power of two are exact, so rounding them to integers and adding those
     loses only what lies below the scale's last bit, and integer additions give one result in
-    any order: how CUDA sums SLIC's centres deterministically. No host sync.
+    any order: how CUDA sums SLIC's centres deterministically. One scale per clip, so a clip's
+    sums do not depend on the rest of the batch. No host sync.
     """
     room = torch.log2(2.0**62 / (n * extreme.float().clamp(min=1e-30)))
-    return torch.exp2(room.floor().clamp(-100, 100)).view(1)
+    return torch.exp2(room.floor().clamp(-100, 100))
 
 
 def fixed_point_means(sums, count, q, previous) -> torch.Tensor:
-    """Means (B, K, D) from int64 fixed-point ``sums`` (B, K, D) and counts (B, K)."""
+    """Means (B, K, D) from int64 fixed-point ``sums`` (B, K, D), counts (B, K), scales (B,)."""
     count = count[..., None]
-    means = (sums.double() / q.double()) / count.clamp(min=1)
+    means = (sums.double() / q.double().view(-1, 1, 1)) / count.clamp(min=1)
     return torch.where(count > 0, means.float(), previous)
 
 

@@ -52,9 +52,9 @@ extern "C" __global__ void slic_assign(
 // Grid (blocks, B): each block sums a strided share of one clip's voxels in shared memory
 // (K * (C + 4) 64-bit slots), then adds its totals to global memory once; global atomics on
 // the few label slots were the bottleneck when every voxel added straight to them. Values are
-// summed in fixed point (times the power of two *fixed, rounded): integer additions give the
-// same sums in any order, so the means, and the labels after them, do not depend on thread
-// scheduling (float atomics drifted apart by whole supervoxels from run to run).
+// summed in fixed point (times the clip's power of two fixed[b], rounded): integer additions
+// give the same sums in any order, so the means, and the labels after them, do not depend on
+// thread scheduling (float atomics drifted apart by whole supervoxels from run to run).
 extern "C" __global__ void slic_accumulate(
     const float* __restrict__ feats, const long long* __restrict__ labels,
     const float* __restrict__ ys, const float* __restrict__ xs, const float* __restrict__ fixed,
@@ -62,7 +62,7 @@ extern "C" __global__ void slic_accumulate(
 {
     extern __shared__ unsigned long long acc[];
     const int width = C + 4, b = blockIdx.y;
-    const float q = fixed[0];
+    const float q = fixed[b];
     for (int j = threadIdx.x; j < K * width; j += blockDim.x) acc[j] = 0ull;
     __syncthreads();
     const long long N = (long long)T * NY * NX, plane = (long long)NY * NX;

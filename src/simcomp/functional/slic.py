@@ -456,14 +456,16 @@ def _means(data, labels, k, previous, fixed_point=None):
 
     With few labels the pixels are summed in up to 8 parts per clip, then the parts: torch's
     scatter_add spreads its work over the leading dimension only (at batch 1 on 2 cores, 6x
-    faster). On CUDA scatter_add adds floats by atomics in any order, so the sums are taken in
-    fixed point there (:func:`simcomp.cuda.fixed_point_scale`): one seed, one labelling
-    (``fixed_point`` overrides the choice).
+    faster). The parts do not depend on the batch: a clip's sums, rounding included, are the
+    same in any batch (fewer parts at batch 8 would be faster, and break that). On CUDA
+    scatter_add adds floats by atomics in any order, so the sums are taken in fixed point
+    there (:func:`simcomp.cuda.fixed_point_scale`): one seed, one labelling (``fixed_point``
+    overrides the choice).
     """
     b, n, d = data.shape
     if data.is_cuda if fixed_point is None else fixed_point:
-        q = cuda_kernels.fixed_point_scale(data.abs().amax(), n)
-        fixed = torch.round(data * q).long()
+        q = cuda_kernels.fixed_point_scale(data.abs().flatten(1).amax(1), n)  # (B,)
+        fixed = torch.round(data * q.view(b, 1, 1)).long()
         count = torch.zeros(b, k, dtype=torch.int64, device=data.device).scatter_add_(
             1, labels, torch.ones((), dtype=torch.int64, device=data.device).expand(labels.shape)
         )
