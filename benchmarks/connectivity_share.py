@@ -6,8 +6,7 @@
 Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
 every call of ``connected_and_merged`` (exact components, then the small-piece merge; on the
 pooled grid and on the pixels). On CUDA each timed section is bracketed by synchronisations,
-so the sum is an upper bound of what the passes cost in the stream; the time that
-``enforce_connectivity=False`` saves is a second, wall-clock measure. Prints one line per
+so the sum is an upper bound of what the passes cost in the stream. Prints one line per
 measure; ``--json`` writes them. ``--parts`` also times the steps inside the passes
 (components, sizes, adjacent pairs, merge rounds); ``--profile N`` prints torch's profiler
 table of one call, its N costliest kernels, and the passes' share of the profiled device time
@@ -69,17 +68,16 @@ def main(argv=None) -> dict:
 
         return wrapper
 
-    def run(**options):
+    def run():
         _sync(device)
         start = time.perf_counter()
         for _ in range(args.repeats):
-            slic_video(feats, seeds, valid, step, **options)
+            slic_video(feats, seeds, valid, step)
         _sync(device)
         return (time.perf_counter() - start) / args.repeats
 
     run()  # warm-up: kernel compiles, allocator
     untimed = run()
-    without = run(enforce_connectivity=False)
     patched = [(slic_module, "connected_and_merged")]
     patched += [(connectivity, name) for name in spent if name != "connected_and_merged"]
     originals = [getattr(module, name) for module, name in patched]
@@ -102,8 +100,6 @@ def main(argv=None) -> dict:
         "clips_per_s": b / untimed,
         **{f"{k}_s": v for k, v in parts.items()},
         "connectivity_share": share,
-        # wall time saved by enforce_connectivity=False (the passes and the means after them)
-        "connectivity_share_by_difference": 1 - without / untimed,
     }
     if args.profile:  # the share of the profiled kernel (CUDA) or operator (CPU) time
         result["connectivity_share_profiled"] = profiled
