@@ -150,12 +150,30 @@ def test_compensated_slic_is_slic_on_r7_features(downsample):  # SPEC R6, SPEC R
     )
     assert torch.equal(fused.lo, plain.lo) and torch.equal(fused.hi, plain.hi)
     torch.testing.assert_close(fused.pooled(), plain.pooled())
+    # The full-resolution step's feature term, from the pixels (plain) or from the colour and
+    # coordinates folded into the per-cell weights (fused), at chosen cells and at every cell.
+    yx = torch.stack(torch.meshgrid(torch.arange(4.0), torch.arange(4.0), indexing="ij"), -1)
+    yx = yx.reshape(16, 2)
+
+    def term(source, sel, cell, wf):
+        pixels, weights, *extra = source.terms(sel, cell, wf)
+        const, wy, wx = (torch.as_tensor(x, dtype=torch.float32) for x in extra)
+        const, wy, wx = (x.unsqueeze(-2) if x.ndim else x for x in (const, wy, wx))  # (N, 1, 5)
+        return pixels @ weights + const + yx[:, :1] * wy + yx[:, 1:] * wx
+
     sel = tuple(torch.tensor(i) for i in ([0, 1, 1], [0, 3, 8], [0, 7, 14], [19, 0, 5]))
-    torch.testing.assert_close(fused.at(sel), plain.at(sel), rtol=0, atol=0)
-    every = plain.at(None)  # every cell, in (b, t, y, x) order
-    assert every.shape == (2 * 9 * 15 * 20, 16, 5)
-    torch.testing.assert_close(fused.at(None), every, rtol=0, atol=0)
-    torch.testing.assert_close(every[[19, 9 * 300 + 3 * 300 + 7 * 20]], plain.at(sel)[:2])
+    cells = tuple(i[:, None] for i in sel)
+    wf = torch.randn(3, 5, 5, generator=gen(5))  # each cell's candidates weigh differently
+    torch.testing.assert_close(term(fused, sel, cells, wf), term(plain, sel, cells, wf))
+    every_cell = torch.meshgrid(*(torch.arange(n) for n in (2, 9, 15, 20)), indexing="ij")
+    every_cell = tuple(i.reshape(-1, 1) for i in every_cell)  # (b, t, y, x) order
+    one = wf[:1].expand(len(every_cell[0]), 5, 5)
+    every = term(plain, None, every_cell, one)
+    torch.testing.assert_close(term(fused, None, every_cell, one), every)
+    chosen = term(plain, sel, cells, one[:3])
+    torch.testing.assert_close(
+        every[[19, 9 * 300 + 3 * 300 + 7 * 20, 9 * 300 + 8 * 300 + 14 * 20 + 5]], chosen
+    )
 
 
 @pytest.mark.parametrize("compensated", [False, True], ids=["features", "compensated"])

@@ -126,7 +126,7 @@ def _components_cpu(labels: torch.Tensor, span: int | None = None) -> tuple[torc
     lab = labels.reshape(b, -1)
     if span is None:
         low, high = lab.aminmax(dim=1)
-        span, low = int((high - low).max()) + 1, low
+        span = int((high - low).max()) + 1
     else:
         low = torch.zeros(b, dtype=torch.long)
     # Offsetting clip i's values by i * span keeps regions inside their clip; +1 as cc3d

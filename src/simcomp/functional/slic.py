@@ -314,7 +314,7 @@ class _CompensatedFeatures:
     """R7's features computed where SLIC reads them (see :func:`slic_compensated`).
 
     Colour, then (x, y) minus the frame's camera shift, times the clip's k; the interface of
-    :class:`_Features`.
+    :class:`_Features` that SLIC uses (the full-resolution step reads only the colour).
     """
 
     names = "background, camera_shift or coord_scale"
@@ -352,22 +352,6 @@ class _CompensatedFeatures:
         k = self.k.view(b, 1, 1, 1, 1)
         xy = (self.grid.mean((2, 3)) - self.shift[:, :, None, None]) * k  # (B, T, hs, ws, 2)
         return torch.cat((colour, xy), -1).reshape(b, -1, 5)
-
-    def at(self, sel: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
-        """The pixels (N, s * s, 5) of the cells at indices ``sel`` (b, t, cell y, cell x).
-
-        ``None`` means every cell, in (b, t, y, x) order, read without index tensors.
-        """
-        b, t = self.shape[:2]
-        n = self.s * self.s
-        if sel is None:
-            shift = self.shift.view(b, t, 1, 1, 1, 1, 2)
-            xy = (self.grid - shift) * self.k.view(b, 1, 1, 1, 1, 1, 1)
-            xy = xy.reshape(-1, n, 2)
-        else:
-            grid = self.grid[sel[2], sel[3]].reshape(-1, n, 2)
-            xy = (grid - self.shift[sel[0], sel[1]][:, None]) * self.k[sel[0]].view(-1, 1, 1)
-        return torch.cat((self._colour(sel), xy), -1)
 
     def _colour(self, sel) -> torch.Tensor:
         """The colour (N, s * s, 3) of the cells at ``sel`` (None: every cell)."""
