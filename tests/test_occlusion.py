@@ -269,3 +269,21 @@ def test_cells_gathered_by_flat_offsets(channels_first):  # SPEC R6: the full-re
         x = x.permute(0, 2, 3, 1)
     ours = _gather_cells(x, (image, cy, cx), 4, channels_first)
     assert torch.equal(ours, expected)
+
+
+def test_kmeans_assignment_skips_only_padding():  # SPEC R6
+    # Each clip is scored against its centres up to its last valid seed: the same argmin as
+    # over the whole padded grid, where padded seeds are infinitely far.
+    from simcomp.functional.slic import _assign
+
+    seeds, valid, step = slic_seeds((3, 24, 32), [2, 12, 6])  # three grid sizes, padded
+    f = torch.rand(3, 3 * 6 * 8, 5, generator=gen(6))
+    axes = (torch.arange(3.0), torch.arange(6.0) * 4 + 1.5, torch.arange(8.0) * 4 + 1.5)
+    centres = torch.cat((torch.rand(3, seeds.shape[1], 5, generator=gen(7)), seeds), -1)
+    pos = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(1, -1, 1, 3)
+    delta = pos - centres[:, None, :, 5:]  # (B, N, K, 3)
+    inside = (delta.abs() <= 2 * step.view(3, 1, 1, 1)).all(-1) & valid[:, None]
+    d = ((f[:, :, None] - centres[:, None, :, :5]) ** 2).sum(-1)
+    d = d + (delta**2).sum(-1) / step.view(3, 1, 1) ** 2
+    expected = torch.where(inside, d, float("inf")).argmin(-1)
+    assert torch.equal(_assign(f, axes, centres, step, valid), expected)

@@ -103,9 +103,11 @@ def _assign(f, axes, centres, step, valid):
     -2 f.m + |m|^2 + |p - c|^2 / step^2, infinite outside the +-2 step window. The grid is
     separable, so the spatial term and the window are built per axis and broadcast.
 
-    On the CPU the (pixels x centres) distances are made a few frames at a time, so each block
-    stays in cache between the product, the additions and the minimum (the same result, in
-    about 70% of the time at batch 8); on CUDA all at once.
+    On the CPU the (pixels x centres) distances are made a few frames of one clip at a time, so
+    each block stays in cache between the product, the additions and the minimum (the same
+    result, in about 70% of the time at batch 8), and against that clip's centres up to its
+    last valid one (a batch pads its seed grids to the largest: at n_segments 10-30, a third
+    of the distances were to padding). On CUDA all at once.
     """
     b, _, c = f.shape
     c_feat, c_pos = centres[..., :c], centres[..., c:]
@@ -123,17 +125,24 @@ def _assign(f, axes, centres, step, valid):
     plane = plane.view(b, 1, n_y * n_x, k)
     weights = c_feat.transpose(1, 2) * -2  # (B, C, K)
     frames = f.view(b, n_t, n_y * n_x, c)
-    chunk = n_t if f.is_cuda else max(1, _CACHE_FLOATS // (b * n_y * n_x * k))
+    if f.is_cuda:
+        blocks = [(slice(None), k, 0, n_t)]  # (clips, centres, first frame, end frame)
+    else:  # columns past a clip's last valid seed are all infinite: leave them out
+        ends = (valid * torch.arange(1, k + 1)).amax(1).clamp(min=1).tolist()
+        blocks = []
+        for i, end in enumerate(ends):
+            chunk = max(1, _CACHE_FLOATS // (n_y * n_x * end))
+            blocks += [(slice(i, i + 1), end, t, min(t + chunk, n_t)) for t in range(0, n_t, chunk)]
     labels = torch.empty(b, n_t, n_y * n_x, dtype=torch.long, device=f.device)
-    for t0 in range(0, n_t, chunk):
-        part = frames[:, t0 : t0 + chunk].reshape(b, -1, c)
-        d = torch.bmm(part, weights).view(b, -1, n_y * n_x, k)
-        d = d.add_(plane).add_(spatial[0][:, t0 : t0 + chunk, None])
-        labels[:, t0 : t0 + chunk] = d.min(-1).indices  # argmin's, in 2/3 of its time
+    for clips, end, t0, t1 in blocks:
+        part = frames[clips, t0:t1].flatten(1, 2)  # (clips, pixels, C)
+        d = torch.bmm(part, weights[clips, :, :end]).view(len(part), t1 - t0, n_y * n_x, end)
+        d = d.add_(plane[clips, :, :, :end]).add_(spatial[0][clips, t0:t1, None, :end])
+        labels[clips, t0:t1] = d.min(-1).indices  # argmin's, in 2/3 of its time
     return labels.view(b, -1)
 
 
-# Distances per block on the CPU: 4M floats (16 MB), a few frames of a batch of clips.
+# Distances per block on the CPU: 4M floats (16 MB), some frames of one clip.
 _CACHE_FLOATS = 1 << 22
 
 
