@@ -1,6 +1,7 @@
 """Optional CuPy raw kernels (sources in ``*.cu`` beside this file), loaded lazily.
 
-``slic.cu``: SLIC's k-means steps; ``connectivity.cu``: exact connected components.
+``slic.cu``: SLIC's k-means steps and its full-resolution step; ``connectivity.cu``: exact
+connected components and region sizes.
 
 Used only when a tensor is on CUDA and CuPy imports; the torch path is the reference they are
 tested against and the fallback everywhere else.

@@ -176,8 +176,9 @@ def slic_video(
             k-means, then on the pixels after the full-resolution step, so every label is one
             6-connected region of the clip of at least that size.
         min_size_factor: as scikit-image's.
-        kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps when the
-            features are on CUDA and CuPy imports (False: the torch path everywhere).
+        kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps and the
+            full-resolution step when the features are on CUDA and CuPy imports (False: the
+            torch path everywhere; the connectivity passes use their kernel either way).
 
     Returns:
         labels long (B, T, H, W): with connectivity, each clip's supervoxels numbered 0, 1, ...
