@@ -62,7 +62,7 @@ def place_person(
     cx, cy = c[..., 0, None, None], c[..., 1, None, None]  # (B, 1, 1, 1)
     sx = ((xs.view(1, 1, 1, w) - cx - shift[..., 0, None, None]) / s[..., None] + cx).floor().long()
     sy = ((ys.view(1, 1, h, 1) - cy - shift[..., 1, None, None]) / s[..., None] + cy).floor().long()
-    valid = (sx >= 0) & (sx < w) & (sy >= 0) & (sy < h)
+    valid = ((sx >= 0) & (sx < w)) & ((sy >= 0) & (sy < h))  # one full-size pass, not three
     flat = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).flatten(2)  # (B, T, H*W)
     new_mask = _gather_pixels(mask, flat) & valid
     # The gathered copies are the results, edited in place: no other full-size temporaries.
