@@ -232,7 +232,7 @@ def test_every_supervoxel_is_one_region_of_at_least_half_the_mean_size(
 
 
 def test_fixed_point_means_equal_float_means():  # SPEC R6: how CUDA sums the centres
-    from simcomp.cuda import fixed_point_scale
+    from simcomp._fixed_point import scale as fixed_point_scale
     from simcomp.functional.slic import _means
 
     data = torch.randn(3, 500, 8, generator=gen(7)) * torch.tensor([100.0] * 5 + [30, 240, 320])

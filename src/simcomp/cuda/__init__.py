@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from .. import _fixed_point as fixed_point
+
 SOURCES = Path(__file__).parent
 THREADS = 256
 
@@ -108,40 +110,21 @@ def slic_assign(feats, centres, valid, axes, step) -> torch.Tensor:
 def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
     """CUDA twin of the torch ``_means``: (B, K, C+3) means; empty labels keep ``previous``.
 
-    Summed in fixed point, as the torch path sums on CUDA (``fixed_point_scale``): the same
-    sums in any thread order, and the same as torch's.
+    Summed in fixed point, as the torch path sums on CUDA (:mod:`simcomp._fixed_point`): the
+    same sums in any thread order, and the same as torch's.
     """
     b, n, c = feats.shape
     t, ys, xs = axes
     feats = feats.float()
     coords = torch.stack((t[-1], ys[-1], xs[-1])).amax()  # the largest coordinate summed
-    q = fixed_point_scale(torch.maximum(feats.abs().flatten(1).amax(1), coords), n)  # (B,)
+    q = fixed_point.scale(torch.maximum(feats.abs().flatten(1).amax(1), coords), n)  # (B,)
     sums = torch.zeros(b, k, c + 4, dtype=torch.int64, device=feats.device)
     sizes = map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k))
     args = (_ptr(feats), _ptr(labels), _ptr(ys.float()), _ptr(xs.float()), _ptr(q),
             _cupy().from_dlpack(sums), *sizes)  # fmt: skip
     grid = (min(_blocks(n), 32), b)  # a few blocks per clip, each striding over its voxels
     _launch("slic_accumulate", grid, args, feats.device.index, shared_mem=8 * k * (c + 4))
-    return fixed_point_means(sums[..., :-1], sums[..., -1], q, previous)
-
-
-def fixed_point_scale(extreme: torch.Tensor, n: int) -> torch.Tensor:
-    """Powers of two, shaped as ``extreme``: a sum of ``n`` values up to it, scaled, fits int64.
-
-    Float values times a power of two are exact, so rounding them to integers and adding those
-    loses only what lies below the scale's last bit, and integer additions give one result in
-    any order: how CUDA sums SLIC's centres deterministically. One scale per clip, so a clip's
-    sums do not depend on the rest of the batch. No host sync.
-    """
-    room = torch.log2(2.0**62 / (n * extreme.float().clamp(min=1e-30)))
-    return torch.exp2(room.floor().clamp(-100, 100))
-
-
-def fixed_point_means(sums, count, q, previous) -> torch.Tensor:
-    """Means (B, K, D) from int64 fixed-point ``sums`` (B, K, D), counts (B, K), scales (B,)."""
-    count = count[..., None]
-    means = (sums.double() / q.double().view(-1, 1, 1)) / count.clamp(min=1)
-    return torch.where(count > 0, means.float(), previous)
+    return fixed_point.means(sums[..., :-1], sums[..., -1], q, previous)
 
 
 def slic_refine(source, scale, low, centres, step) -> torch.Tensor:

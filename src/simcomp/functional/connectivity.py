@@ -53,12 +53,9 @@ def connected_components(labels: torch.Tensor) -> torch.Tensor:
 
 
 def connected_and_merged(
-    labels: torch.Tensor, min_size: torch.Tensor, weight: float = 1.0, span: int | None = None
+    labels: torch.Tensor, min_size: torch.Tensor, weight: float = 1.0
 ) -> torch.Tensor:
     """``merge_small_components(connected_components(labels), ...)`` without renumbering twice.
-
-    ``span``: when given, every label lies in [0, span) (SLIC's do), which spares the CPU a
-    pass to find the labels' range.
 
     Shape:
         labels (B, T, H, W) integers, min_size (B,) -> long (B, T, H, W).
@@ -72,6 +69,17 @@ def connected_and_merged(
     check_tensor("min_size", min_size, (labels.shape[0],), dtype="float")
     if labels.numel() == 0:
         return torch.zeros(labels.shape, dtype=torch.long, device=labels.device)
+    return _connected_and_merged(labels, min_size, weight)
+
+
+def _connected_and_merged(
+    labels: torch.Tensor, min_size: torch.Tensor, weight: float = 1.0, span: int | None = None
+) -> torch.Tensor:
+    """:func:`connected_and_merged` of checked, non-empty labels (SLIC's, inside ``_slic``).
+
+    ``span``: every label lies in [0, span), which spares the CPU a pass to find the labels'
+    range. Not checked (that would be the pass), hence not public.
+    """
     return _merge_regions(*_regions(labels, span), min_size, weight)
 
 

@@ -36,10 +36,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import _fixed_point
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 from .._device import upload
-from .connectivity import connected_and_merged
+from .connectivity import _connected_and_merged
 
 
 def slic_seeds(
@@ -425,7 +426,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
         min_size = min_size_factor * t * h * w / valid.sum(1).float()
-        low = connected_and_merged(low, min_size, float(s * s), span=k)
+        low = _connected_and_merged(low, min_size, float(s * s), span=k)
     if s == 1:  # k-means ran on the pixels themselves: nothing to refine
         return low
     if enforce_connectivity:
@@ -441,7 +442,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
         # pass at full resolution gives each island to a neighbour, so every label is one
         # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
-        labels = connected_and_merged(labels, min_size, span=low[0].numel())
+        labels = _connected_and_merged(labels, min_size, span=k)  # ids of low: below k
     return labels
 
 
@@ -453,12 +454,12 @@ def _means(data, labels, k, previous, fixed_point=None):
     faster). The parts do not depend on the batch: a clip's sums, rounding included, are the
     same in any batch (fewer parts at batch 8 would be faster, and break that). On CUDA
     scatter_add adds floats by atomics in any order, so the sums are taken in fixed point
-    there (:func:`simcomp.cuda.fixed_point_scale`): one seed, one labelling (``fixed_point``
+    there (:mod:`simcomp._fixed_point`): one seed, one labelling (``fixed_point``
     overrides the choice).
     """
     b, n, d = data.shape
     if data.is_cuda if fixed_point is None else fixed_point:
-        q = cuda_kernels.fixed_point_scale(data.abs().flatten(1).amax(1), n)  # (B,)
+        q = _fixed_point.scale(data.abs().flatten(1).amax(1), n)  # (B,)
         fixed = torch.round(data * q.view(b, 1, 1)).long()
         count = torch.zeros(b, k, dtype=torch.int64, device=data.device).scatter_add_(
             1, labels, torch.ones((), dtype=torch.int64, device=data.device).expand(labels.shape)
@@ -466,7 +467,7 @@ def _means(data, labels, k, previous, fixed_point=None):
         sums = torch.zeros(b, k, d, dtype=torch.int64, device=data.device).scatter_add_(
             1, labels[..., None].expand(-1, -1, d), fixed
         )
-        return cuda_kernels.fixed_point_means(sums, count, q, previous)
+        return _fixed_point.means(sums, count, q, previous)
     parts = next(p for p in (8, 4, 2, 1) if n % p == 0) if k <= 4096 else 1
     labels = labels.reshape(b * parts, -1)
     sums = torch.zeros(b * parts, k, d, device=data.device).scatter_add_(
