@@ -178,3 +178,20 @@ def test_errors(batch):
     with pytest.raises(ValueError, match="at least 2 frames"):
         MotionInputs()(one, gen())
     assert SMPL_TO_HEATMAP12[0] == 8
+
+
+def test_inputs_kernels_refuse_bad_outputs_at_the_door():
+    # out= and mark_occluded's arguments are checked and named, not left to torch's errors.
+    from simcomp.functional import flow_channels, keypoint_heatmaps, mark_occluded
+
+    with pytest.raises(ValueError, match="out: expected shape"):
+        flow_channels(torch.zeros(4, 2, 8, 8), out=torch.empty(4, 2, 8, 8))
+    with pytest.raises(TypeError, match="out"):
+        flow_channels(torch.zeros(4, 2, 8, 8), out=torch.empty(4, 3, 8, 8, dtype=torch.int64))
+    joints, visible = torch.zeros(2, 12, 2), torch.ones(2, 12, dtype=torch.bool)
+    with pytest.raises(ValueError, match="out: expected shape"):
+        keypoint_heatmaps(joints, visible, 8, out=torch.empty(2, 12, 8, 9))
+    with pytest.raises(ValueError, match="occluded: expected shape"):
+        mark_occluded(torch.zeros(1, 3, 2, 4, 4), torch.zeros(1, 2, dtype=torch.bool))
+    with pytest.raises(TypeError, match="occluded"):
+        mark_occluded(torch.zeros(1, 3, 2, 4, 4), torch.zeros(1, 3))

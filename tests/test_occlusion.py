@@ -287,3 +287,12 @@ def test_kmeans_assignment_skips_only_padding():  # SPEC R6
     d = d + (delta**2).sum(-1) / step.view(3, 1, 1) ** 2
     expected = torch.where(inside, d, float("inf")).argmin(-1)
     assert torch.equal(_assign(f, axes, centres, step, valid), expected)
+
+
+def test_compensated_slic_refuses_inputs_on_another_device():  # SPEC R7: at the door
+    seeds, valid, step = slic_seeds((2, 16, 16), [2])
+    bg, shift = torch.rand(1, 2, 3, 16, 16), torch.zeros(1, 2, 2, device="meta")
+    with pytest.raises(ValueError, match="camera_shift: expected device cpu"):
+        slic_compensated(bg, shift, torch.tensor([5e-4]), seeds, valid, step)
+    with pytest.raises(ValueError, match="coord_scale: expected device cpu"):
+        slic_compensated(bg, torch.zeros(1, 2, 2), torch.ones(1, device="meta"), seeds, valid, step)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from .._checks import check_tensor
+
 FLOW_SCALE = 20.0  # R22: flow is divided by 20 to be roughly in [-1, 1]
 
 
@@ -18,8 +20,11 @@ def flow_channels(flow: torch.Tensor, out: torch.Tensor | None = None) -> torch.
         >>> [round(v, 2) for v in x[:, 0, 0].tolist()]
         [0.15, 0.2, 0.25]
     """
+    shape = (*flow.shape[:-3], 3, *flow.shape[-2:])
     if out is None:
-        out = flow.new_empty(*flow.shape[:-3], 3, *flow.shape[-2:])
+        out = flow.new_empty(shape)
+    else:
+        check_tensor("out", out, shape, dtype="float", device=flow.device)
     scaled = torch.div(flow, FLOW_SCALE, out=out[..., :2, :, :])
     torch.hypot(scaled[..., 0, :, :], scaled[..., 1, :, :], out=out[..., 2, :, :])
     return out
@@ -55,6 +60,10 @@ def keypoint_heatmaps(
     gy = torch.exp(-0.5 * ((centres - joints[..., 1:2]) / sigma) ** 2)
     gx = torch.where(keep, gx, 0.0).nan_to_num(0.0)  # hidden: all zero, on the small factor
     gy = gy.nan_to_num(0.0)
+    if out is not None:
+        check_tensor(
+            "out", out, (*joints.shape[:-1], size, size), dtype="float", device=joints.device
+        )
     return torch.mul(gy[..., :, None], gx[..., None, :], out=out)
 
 
@@ -92,6 +101,9 @@ def mark_occluded(inputs: torch.Tensor, occluded: torch.Tensor) -> torch.Tensor:
         >>> x[0, :, :, 0, 0].tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
+    sizes: dict[str, int] = {}
+    check_tensor("inputs", inputs, ("B", "P", None, None, None), sizes, dtype="float")
+    check_tensor("occluded", occluded, ("B", "P"), sizes, dtype="bool", device=inputs.device)
     o = occluded[..., None, None, None]
     if inputs.is_cuda:  # one pass, no host sync
         inputs[:, :, :-1].masked_fill_(o, 0.0)

@@ -246,8 +246,9 @@ def slic_compensated(
     """
     check_tensor("background", background, ("B", "T", 3, "H", "W"), dtype="float")
     b, t, _, h, w = background.shape
-    check_tensor("camera_shift", camera_shift, (b, t, 2), dtype="float")
-    check_tensor("coord_scale", coord_scale, (b,), dtype="float")
+    dev = background.device
+    check_tensor("camera_shift", camera_shift, (b, t, 2), dtype="float", device=dev)
+    check_tensor("coord_scale", coord_scale, (b,), dtype="float", device=dev)
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=background.device)
     s = _pooling(downsample, step, h, w)
