@@ -278,6 +278,10 @@ class _Features:
         self.lo, self.hi = raw.flatten(1).amin(1), raw.flatten(1).amax(1)  # (B,) each
         self.cells = _cells(raw, s)  # (B, T, hs, ws, s, s, C), padded to whole cells
 
+    def clip(self, i: int) -> _Features:
+        """The same source for clip ``i`` alone (a batch of one)."""
+        return _Features(self.raw[i : i + 1], self.s)
+
     def _frames(self) -> torch.Tensor:
         """The padded frames (B*T, hs*s, ws*s, C) under the cell view."""
         b, t, hs, ws, s = *self.cells.shape[:4], self.s
@@ -345,12 +349,18 @@ class _CompensatedFeatures:
         grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1)  # (H, W, 2) as (x, y)
         self.grid = _cells(grid[None, None], s)[0, 0]  # (hs, ws, s, s, 2)
         self.shift, self.k = camera_shift.float(), coord_scale.float()
+        self.background = background
         # Each frame's coordinates are extreme at its corners: the same products as per pixel.
         corners = torch.tensor([[0.0, 0.0], [w - 1.0, h - 1.0]], device=dev)
         xy = (corners - self.shift[:, :, None]) * self.k.view(b, 1, 1, 1)  # (B, T, 2, 2)
         flat = background.reshape(b, -1)
         self.lo = torch.minimum(flat.amin(1).float(), xy.flatten(1).amin(1))
         self.hi = torch.maximum(flat.amax(1).float(), xy.flatten(1).amax(1))
+
+    def clip(self, i: int) -> _CompensatedFeatures:
+        """The same source for clip ``i`` alone (a batch of one)."""
+        one = slice(i, i + 1)
+        return _CompensatedFeatures(self.background[one], self.shift[one], self.k[one], self.s)
 
     def kernel_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
         """What :func:`simcomp.cuda.slic_refine` reads: the padded colour, shift and k."""
@@ -401,6 +411,16 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=dev)
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
+    if dev.type == "cpu" and b > 1:
+        # One clip at a time: a clip's labels, distances and components stay in cache from
+        # one pass to the next (at batch 8 on 2 cores, 143 -> 115 ms a clip). Every step works
+        # per clip, so the labels are the ones the whole batch would get.
+        one = [slice(i, i + 1) for i in range(b)]
+        return torch.cat([
+            _slic(source.clip(i), seeds[c], valid[c], step[c], compactness, max_iter,
+                  enforce_connectivity, min_size_factor, kernels)
+            for i, c in enumerate(one)
+        ])  # fmt: skip
     lo = source.lo
     _reject_nonfinite(lo, source.hi, source.names)
     scale = 1 / ((source.hi - lo).clamp(min=1e-12) * compactness)  # (B,)
