@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import _fixed_point
+from .. import _fixed_point, cpu_kernels
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 from .._device import upload
@@ -178,8 +178,10 @@ def slic_video(
             6-connected region of the clip of at least that size.
         min_size_factor: as scikit-image's.
         kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps and the
-            full-resolution step when the features are on CUDA and CuPy imports (False: the
-            torch path everywhere; the connectivity passes use their kernel either way).
+            full-resolution step when the features are on CUDA and CuPy imports, and the numba
+            kernel of :mod:`simcomp.cpu_kernels` for the full-resolution step on the CPU
+            (False: the torch path everywhere; the connectivity passes use their kernel
+            either way).
 
     Returns:
         labels long (B, T, H, W): with connectivity, each clip's supervoxels numbered 0, 1, ...
@@ -457,6 +459,8 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
     if kernels and source.c <= 16 and cuda_kernels.available(low):
         labels = cuda_kernels.slic_refine(source, scale, low, centres, step)
+    elif kernels and cpu_kernels.available(low):
+        labels = cpu_kernels.slic_refine(source, scale, low, centres, step)
     else:
         labels = _assign_full_resolution(source, scale, low, centres, step)
     if enforce_connectivity:

@@ -1,0 +1,104 @@
+"""The numba kernel of SLIC's full-resolution step on the CPU matches the torch step."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import simcomp.cpu_kernels as cpu_kernels
+from simcomp.data.synthetic import background_clips
+from simcomp.functional import slic as slic_module
+from simcomp.functional.occlusion import slic_features
+from simcomp.functional.slic import slic_compensated, slic_seeds, slic_video
+from tests.helpers import gen
+
+pytestmark = pytest.mark.skipif(
+    not cpu_kernels.available(torch.zeros(1)), reason="numba is not installed"
+)
+
+
+def _both(monkeypatch):
+    """Make SLIC run the torch step and the kernel on the same inputs; returns their outputs."""
+    calls = []
+    torch_step, kernel_step = slic_module._assign_full_resolution, cpu_kernels.slic_refine
+
+    def both(*args):
+        calls.append((torch_step(*args), kernel_step(*args)))
+        return calls[-1][0]
+
+    monkeypatch.setattr(slic_module, "_assign_full_resolution", both)
+    monkeypatch.setattr(cpu_kernels, "slic_refine", both)
+    return calls
+
+
+@pytest.mark.parametrize("compensated", [False, True], ids=["features", "compensated"])
+@pytest.mark.parametrize("size", [(96, 128), (94, 126)])
+def test_refine_kernel_matches_the_torch_full_resolution_step(monkeypatch, size, compensated):
+    # SPEC R6: the last full-resolution step, read from either features source
+    calls = _both(monkeypatch)
+    clip = background_clips(2, 9, size, generator=gen(3), max_pan=5.0)
+    k = torch.tensor([5e-4, 2e-3])
+    seeds, valid, step = slic_seeds((9, *size), [12, 20])  # padded seeds in clip 0
+    if compensated:
+        slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step)
+    else:
+        slic_video(slic_features(clip.background, clip.camera_shift, k), seeds, valid, step)
+    assert len(calls) == 2  # clip by clip on the CPU
+    for ref, ours in calls:
+        assert ours.dtype == torch.int32 and ours.shape == ref.shape == (1, 9, *size)
+        # the kernel sums the distance directly, torch in a folded linear form: rounding differs
+        agree = (ours == ref).float().mean()
+        print(f"refine agrees with torch on {agree:.5f} of the pixels")
+        assert agree > 0.9995
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    h=st.integers(8, 40),
+    w=st.integers(8, 40),
+    t=st.integers(1, 4),
+    channels=st.integers(1, 6),
+    s=st.integers(2, 4),
+    n=st.integers(1, 12),
+    seed=st.integers(0, 2**16),
+)
+def test_refine_kernel_on_any_shape_and_channels(h, w, t, channels, s, n, seed):
+    # SPEC R6: cells cut by the edges, one frame, one segment, few or many channels
+    g = gen(seed)
+    feats = torch.rand(1, t, h, w, channels, generator=g)
+    seeds, valid, step = slic_seeds((t, h, w), [n])
+    source = slic_module._Features(feats, s)
+    hs, ws = -(-h // s), -(-w // s)
+    k = seeds.shape[1]
+    low = torch.randint(0, k, (1, t, hs, ws), generator=g)
+    centres = torch.cat((torch.rand(1, k, channels, generator=g) * 50, seeds), -1)
+    scale = torch.tensor([50.0])
+    ref = slic_module._assign_full_resolution(source, scale, low, centres, step)
+    ours = cpu_kernels.slic_refine(source, scale, low, centres, step)
+    assert ours.shape == (1, t, h, w)
+    assert (ours.long() == ref).float().mean() > 0.999
+
+
+def test_slic_video_with_and_without_the_kernel():  # SPEC R6
+    """One labelling run after run; against the torch step, near ties can move a few pixels."""
+    clip = background_clips(2, 9, (96, 128), generator=gen(5), max_pan=5.0)
+    feats = slic_features(clip.background, clip.camera_shift, torch.tensor([5e-4, 1e-3]))
+    seeds, valid, step = slic_seeds((9, 96, 128), [12, 20])
+    a = slic_video(feats, seeds, valid, step)
+    assert torch.equal(slic_video(feats, seeds, valid, step), a)
+    b = slic_video(feats, seeds, valid, step, kernels=False)
+    assert (a == b).float().mean() > 0.99
+
+
+def test_without_numba_the_torch_step_runs(monkeypatch):
+    monkeypatch.setattr(cpu_kernels, "_kernels", lambda: None)
+    assert not cpu_kernels.available(torch.zeros(1))
+
+    def refuse(*args):
+        raise AssertionError("the kernel ran without numba")
+
+    monkeypatch.setattr(cpu_kernels, "slic_refine", refuse)
+    feats = torch.rand(1, 3, 48, 64, 3, generator=gen(1))
+    seeds, valid, step = slic_seeds((3, 48, 64), [6])
+    plain = slic_video(feats, seeds, valid, step, downsample=4)
+    assert torch.equal(plain, slic_video(feats, seeds, valid, step, downsample=4, kernels=False))
