@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from simcomp import Clip
 from simcomp.data.synthetic import background_clips, merge, person_clips
-from simcomp.functional.occlusion import slic_features
+from simcomp.functional.occlusion import choose_supervoxel, slic_features
 from simcomp.functional.slic import slic_compensated, slic_seeds, slic_skimage, slic_video
 from simcomp.metrics import explained_variation, fragmented_share, temporal_coherence
 from simcomp.transforms import CameraTrackedComposite, Compose, SuperpixelOcclusion
@@ -71,6 +71,20 @@ def test_r9_r10_occluder(small, device):  # SPEC R9, SPEC R10
     # R10: an impossible joint count discards every occlusion
     none = SuperpixelOcclusion(min_visible=15)(clip, gen(1))
     assert not none.occluder.any() and torch.equal(none.person_mask, clip.person_mask)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.lists(st.integers(1, 9), min_size=1, max_size=3), seed=st.integers(0, 2**16))
+def test_r9_choice_with_a_known_count_is_the_same_choice(n, seed):  # SPEC R9
+    # labels 0 .. n - 1 per clip, each present: the count skips the scan, not the choice
+    g = gen(seed)
+    labels = torch.stack([torch.randperm(36, generator=g).remainder(k) for k in n])
+    labels = labels.view(len(n), 1, 6, 6)
+    u = torch.rand(len(n), generator=g)
+    count = torch.tensor(n)
+    assert torch.equal(choose_supervoxel(labels, u, count), choose_supervoxel(labels, u))
+    with pytest.raises(TypeError, match="count"):
+        choose_supervoxel(labels, u, count.float())
 
 
 def test_r10_no_overlap_discarded(device):  # SPEC R10

@@ -107,7 +107,10 @@ class SuperpixelOcclusion(ClipTransform):
         """Label, choose, mask, and discard where R10 says so."""
         labels = self.labels(clip, params)
         b = clip.batch_size
-        occluder = choose_supervoxel(labels, params["pick_u"])
+        count = None
+        if self.backend == "torch" and labels.numel():  # labels 0 .. n - 1: the largest gives n
+            count = labels.flatten(1).amax(1) + 1
+        occluder = choose_supervoxel(labels, params["pick_u"], count)
         masked = clip.person_mask & ~occluder
         j14 = take(clip.joints_2d, [i for i in self.layout.eval14 if i is not None], -2)
         keep = occlusion_kept(clip.person_mask, occluder, j14, self.min_visible)
