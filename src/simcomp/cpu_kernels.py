@@ -60,7 +60,7 @@ def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
         for x in (pixels, shift, coord_scale, centres, source.lo, scale, step)
     ]
     low = low.int().contiguous().numpy()
-    kernel = _kernels()
+    kernel = _kernels().refine
     # frames in as many runs as torch has threads (never fewer than one frame a run)
     runs = [(i, j, min(j + -(-t // _threads()), t)) for i in range(b)
             for j in range(0, t, -(-t // _threads()))]  # fmt: skip
@@ -70,6 +70,34 @@ def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
 
     _map(run, runs)
     return out
+
+
+def adjacent_pairs(regions: torch.Tensor, wanted: torch.Tensor, voxels: int) -> torch.Tensor:
+    """CPU twin of the torch ``_adjacent_pairs``: pairs (E, 2) long, a <= b, from 0.
+
+    One pass over the voxels (no index tensors): each voxel of a wanted region compares its
+    six face neighbours, and a pair is written unless it repeats the one written before it.
+
+    Args:
+        regions: (B, T, H, W) region ids from 1 (0 is no region).
+        wanted: bool (K + 1,), by id (``wanted[0]`` False).
+        voxels: how many voxels the wanted regions hold (bounds the pairs: 6 a voxel).
+    """
+    b, t = regions.shape[:2]
+    ids = regions.contiguous().numpy()
+    flags = wanted.contiguous().numpy()
+    runs = [(i, j, min(j + -(-t // _threads()), t)) for i in range(b)
+            for j in range(0, t, -(-t // _threads()))]  # fmt: skip
+    found = [None] * len(runs)
+    kernel = _kernels().pairs
+
+    def run(n):
+        # a run holds at most the wanted voxels of its frames: the bound of all of them is safe
+        out = np.empty((6 * voxels, 2), np.int64)
+        found[n] = out[: kernel(ids, flags, *runs[n], out)]
+
+    _map(run, range(len(runs)))
+    return torch.from_numpy(np.concatenate(found)) if found else torch.zeros(0, 2, dtype=torch.long)
 
 
 def _threads() -> int:
@@ -136,4 +164,54 @@ def _compile(numba):
                             best, arg = d, cand[j]
                     out[b, t, y, x] = arg
 
-    return refine
+    @numba.njit(nogil=True, cache=True)
+    def pairs(ids, wanted, b, t0, t1, out):
+        """Frames [t0, t1) of clip b: adjacent region pairs of wanted regions; how many."""
+        _, t, h, w = ids.shape
+        n, last_a, last_c = 0, -1, -1
+        for z in range(t0, t1):
+            for y in range(h):
+                for x in range(w):
+                    r = ids[b, z, y, x]
+                    if not wanted[r]:
+                        continue
+                    for step in range(6):
+                        if step == 0:
+                            if x == 0:
+                                continue
+                            o = ids[b, z, y, x - 1]
+                        elif step == 1:
+                            if x == w - 1:
+                                continue
+                            o = ids[b, z, y, x + 1]
+                        elif step == 2:
+                            if y == 0:
+                                continue
+                            o = ids[b, z, y - 1, x]
+                        elif step == 3:
+                            if y == h - 1:
+                                continue
+                            o = ids[b, z, y + 1, x]
+                        elif step == 4:
+                            if z == 0:
+                                continue
+                            o = ids[b, z - 1, y, x]
+                        else:
+                            if z == t - 1:
+                                continue
+                            o = ids[b, z + 1, y, x]
+                        if o == r:
+                            continue
+                        a, c = min(r, o) - 1, max(r, o) - 1
+                        if a != last_a or c != last_c:
+                            out[n, 0], out[n, 1] = a, c
+                            last_a, last_c = a, c
+                            n += 1
+        return n
+
+    return _Kernels(refine, pairs)
+
+
+class _Kernels:
+    def __init__(self, refine, pairs) -> None:
+        self.refine, self.pairs = refine, pairs

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 import torch
 
+from .. import cpu_kernels
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 
@@ -212,7 +213,7 @@ def _merge_regions(
     limit = min_size.to(dev).float()[clip_of] / weight  # per region, in voxels
     small = size < limit
     # Regions only grow, so a pair of regions that are both large never takes part.
-    group = _merge_on_graph(size, limit, _adjacent_pairs(regions, k, small))
+    group = _merge_on_graph(size, limit, _adjacent_pairs(regions, k, small, size))
     # Renumber the surviving groups per clip, in raster order (a group's first region is its
     # smallest id, and ids already follow raster order).
     survivor = group == torch.arange(k, device=dev)
@@ -230,7 +231,9 @@ def _region_sizes(regions: torch.Tensor, k: int) -> torch.Tensor:
     return torch.bincount(regions, minlength=k)
 
 
-def _adjacent_pairs(compact: torch.Tensor, k: int, wanted: torch.Tensor) -> torch.Tensor:
+def _adjacent_pairs(
+    compact: torch.Tensor, k: int, wanted: torch.Tensor, size: torch.Tensor
+) -> torch.Tensor:
     """Pairs (a, b), a <= b, of regions that touch across a face, one of them ``wanted``.
 
     The voxels hold ids from 1 (region i as i + 1, see :func:`_regions`); pairs name regions
@@ -239,14 +242,17 @@ def _adjacent_pairs(compact: torch.Tensor, k: int, wanted: torch.Tensor) -> torc
     Only the voxels of wanted regions (small pieces) are visited: each looks at its six face
     neighbours by index arithmetic (at the clip's edge, at itself). On the CPU neighbours in
     the same region are dropped and a pair may repeat (the merge does not mind; making them
-    unique sorted millions of pairs on fragmented pooled labels, the merge's largest cost).
-    On CUDA, where a mask would make the host wait, they become (k, k), a self-pair of a
-    region that does not exist, which the merge ignores, and the pairs are made unique.
+    unique sorted millions of pairs on fragmented pooled labels, the merge's largest cost);
+    with numba a kernel makes them in one pass (:func:`simcomp.cpu_kernels.adjacent_pairs`,
+    the same pairs but fewer repeats). On CUDA, where a mask would make the host wait, they
+    become (k, k), a self-pair of a region that does not exist, which the merge ignores, and
+    the pairs are made unique.
 
     Args:
         compact: (B, T, H, W) global region ids from 1 to ``k``.
         k: the number of regions.
         wanted: (K,) bool.
+        size: (K,) voxels per region (the kernel's output bound).
 
     Returns:
         (E, 2) long.
@@ -254,6 +260,8 @@ def _adjacent_pairs(compact: torch.Tensor, k: int, wanted: torch.Tensor) -> torc
     _, t, h, w = compact.shape
     flat = compact.reshape(-1)
     wanted = torch.cat((wanted.new_zeros(1), wanted))  # by id from 1
+    if cpu_kernels.available(compact):  # one pass, no index tensors
+        return cpu_kernels.adjacent_pairs(compact, wanted, int(size[wanted[1:]].sum()))
     at = wanted.index_select(0, flat).nonzero().view(-1)  # voxels of wanted regions
     axes = ((at % w, w, 1), (at // w % h, h, w), (at // (w * h) % t, t, w * h))
     steps = []
