@@ -130,3 +130,40 @@ def test_adjacent_pairs_kernel_finds_the_torch_pairs(shape, values, seed):
         cpu_kernels._kernels = with_torch
     assert set(map(tuple, ours.tolist())) == set(map(tuple, ref.tolist()))
     assert bool((ours[:, 0] < ours[:, 1]).all())
+
+
+@pytest.mark.parametrize("n", [8, 20])
+def test_kmeans_kernel_matches_the_torch_steps(n):  # SPEC R6, SPEC R8: k-means on the grid
+    from simcomp.functional.slic import _assign, _means
+
+    g = gen(4)
+    t, ny, nx = 5, 12, 16
+    pooled = torch.rand(1, t * ny * nx, 5, generator=g) * 30
+    axes = (torch.arange(t).float(), torch.arange(ny) * 4 + 1.5, torch.arange(nx) * 4 + 1.5)
+    seeds, valid, step = slic_seeds((t, ny * 4, nx * 4), [n])
+    start = torch.cat((torch.rand(1, seeds.shape[1], 5, generator=g) * 30, seeds), -1)
+    labels, centres = cpu_kernels.slic_kmeans(pooled, start, valid, axes, step, 1)
+    ref = _assign(pooled, axes, start, step, valid)
+    coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(1, -1, 3)
+    ref_centres = _means(torch.cat((pooled, coords), -1), ref, start.shape[1], start)
+    assert labels.shape == ref.shape and labels.dtype == torch.long
+    assert (labels == ref).float().mean() > 0.999
+    torch.testing.assert_close(centres, ref_centres, rtol=1e-4, atol=1e-3)
+    # no iteration: the labels stay 0 and the centres where they started
+    none, kept = cpu_kernels.slic_kmeans(pooled, start, valid, axes, step, 0)
+    assert not none.any() and torch.equal(kept, start)
+
+
+def test_labels_do_not_depend_on_the_thread_count():  # one seed, one labelling (fixed point)
+    clip = background_clips(1, 9, (96, 128), generator=gen(6), max_pan=5.0)
+    seeds, valid, step = slic_seeds((9, 96, 128), [20])
+    k = torch.tensor([5e-4])
+    threads = torch.get_num_threads()
+    runs = []
+    try:
+        for n in (1, 3):
+            torch.set_num_threads(n)
+            runs.append(slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(runs[0], runs[1])

@@ -1,17 +1,29 @@
-"""Numba kernels for the CPU: SLIC's full-resolution step (SPEC R6-R8).
+"""Numba kernels for the CPU: SLIC's k-means and full-resolution steps, and the merge's graph.
 
-The CPU twin of :func:`simcomp.cuda.slic_refine`: each pixel reads its features where they
-live, scores the labels of its pooled cell and the cell's 4 neighbours, and writes its label,
-with no temporaries; a pixel whose 5 candidates agree takes that label unscored. The torch
-step (``simcomp.functional.slic._assign_full_resolution``) is the reference the tests compare
-it with, and what runs where numba does not import. On 2 cores it takes a third of the torch
-step's time (31 x 240 x 320 clip: 10 ms against 29 ms): the torch step gathers each boundary
-cell's pixels and scores them through several full-size temporaries.
+The CPU twins of :mod:`simcomp.cuda`'s kernels (SPEC R6-R8):
 
-Compiled by numba on first use in a process (about 1.5 s; about 0.2 s when numba's cache on
-disk has it). Frames are split across ``torch.get_num_threads()`` Python threads (the kernel
-releases the GIL) rather than numba's own threading layer, which would be a second thread
-pool beside torch's.
+- :func:`slic_kmeans`: SLIC's k-means iterations on the pooled grid. Per row of voxels, each
+  centre in the window scores the row in one vectorised pass (no (voxels x centres)
+  distance matrix), and the centres' sums are taken in fixed point as on CUDA
+  (:mod:`simcomp._fixed_point`), so they do not depend on how the frames are split across
+  threads. 2 ms an iteration where torch's bmm, additions, minimum and scatter took 5-7 ms.
+- :func:`slic_refine`: the full-resolution step: each pixel reads its features where they
+  live, scores the labels of its pooled cell and the cell's 4 neighbours, and writes its
+  label; a pixel whose 5 candidates agree takes that label unscored (31 x 240 x 320 clip:
+  10 ms against the torch step's 29 ms).
+- :func:`adjacent_pairs`: the small-piece merge's graph in one pass over the voxels.
+
+The torch path is the reference the tests compare them with, and what runs where numba does
+not import. Their distances leave out the voxel's own |f|^2 as torch's do (it is the same for
+every candidate; kept, it swamps the spatial term in float32 when the rescaled features are
+large, ~1e4 at compactness 1e-4), but the sums run in another order and the centres are
+summed in fixed point, so a near tie can fall the other way: each step alone agrees with torch
+on more than 99.9% of the voxels.
+
+Compiled by numba on first use in a process (a few seconds; well under one when numba's cache
+on disk has them). Work is split into runs of frames across ``torch.get_num_threads()``
+Python threads (the kernels release the GIL) rather than numba's own threading layer, which
+would be a second thread pool beside torch's.
 """
 
 from __future__ import annotations
@@ -21,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+
+from . import _fixed_point as fixed_point
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,6 +49,52 @@ def _kernels():
 def available(x: torch.Tensor) -> bool:
     """True when ``x`` is on the CPU and numba imports."""
     return not x.is_cuda and _kernels() is not None
+
+
+def slic_kmeans(pooled, centres, valid, axes, step, iterations):
+    """CPU twin of the torch k-means loop of SLIC (``_assign`` then ``_means``, repeated).
+
+    Args:
+        pooled: (B, N, C) rescaled cell features, N = T * NY * NX in (t, y, x) order.
+        centres: (B, K, C + 3) the starting centres: features, then (t, y, x) in pixels.
+        valid: bool (B, K), which seeds exist.
+        axes: the grid's coordinates (t (T,), y (NY,), x (NX,)) in pixels.
+        step: (B,) grid step per clip.
+        iterations: how many assignments (each followed by the centres' update).
+
+    Returns:
+        labels long (B, N) of the last assignment, and the centres (B, K, C + 3) after it.
+    """
+    b, n, c = pooled.shape
+    t, ys, xs = (len(a) for a in axes)
+    k = centres.shape[1]
+    planar = pooled.float().view(b, t, ys, xs, c).permute(0, 1, 2, 4, 3).contiguous()
+    coords = torch.stack([a[-1] for a in axes]).float().amax()  # the largest coordinate summed
+    q = fixed_point.scale(torch.maximum(pooled.abs().flatten(1).amax(1), coords), n).float()
+    labels = torch.zeros(b, t, ys, xs, dtype=torch.long)  # (as they stay with no iteration)
+    runs = _runs(b, t)
+    sums = torch.zeros(len(runs), k, c + 4, dtype=torch.int64)
+    clip_of = torch.tensor([run[0] for run in runs])
+
+    # the summed values in fixed point once: they are the same every iteration
+    def scaled(x):  # (B, ...) -> int64, each clip's values times its scale, rounded
+        return torch.round(x * q.view(-1, *[1] * (x.ndim - 1))).long().numpy()
+
+    before = [planar.numpy(), scaled(planar)]
+    before += [scaled(a.float().expand(b, -1)) for a in axes]
+    after = [x.contiguous().numpy() for x in (valid, axes[1].float(), axes[2].float())]
+    after += [step.float().contiguous().numpy(), labels.numpy()]
+    kernel = _kernels().kmeans
+    for _ in range(iterations):
+        args = (*before, centres.float().contiguous().numpy(), *after)
+
+        def run(i, args=args):
+            kernel(*args, sums[i].numpy(), *runs[i])
+
+        _map(run, range(len(runs)))
+        total = torch.zeros(b, k, c + 4, dtype=torch.int64).index_add_(0, clip_of, sums)
+        centres = fixed_point.means(total[..., :-1], total[..., -1], q, centres.float())
+    return labels.view(b, n), centres
 
 
 def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
@@ -61,9 +121,7 @@ def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
     ]
     low = low.int().contiguous().numpy()
     kernel = _kernels().refine
-    # frames in as many runs as torch has threads (never fewer than one frame a run)
-    runs = [(i, j, min(j + -(-t // _threads()), t)) for i in range(b)
-            for j in range(0, t, -(-t // _threads()))]  # fmt: skip
+    runs = _runs(b, t)
 
     def run(part):
         kernel(*arrays[:3], low, *arrays[3:], out.numpy(), bool(compensated), source.s, *part)
@@ -86,8 +144,7 @@ def adjacent_pairs(regions: torch.Tensor, wanted: torch.Tensor, voxels: int) -> 
     b, t = regions.shape[:2]
     ids = regions.contiguous().numpy()
     flags = wanted.contiguous().numpy()
-    runs = [(i, j, min(j + -(-t // _threads()), t)) for i in range(b)
-            for j in range(0, t, -(-t // _threads()))]  # fmt: skip
+    runs = _runs(b, t)
     found = [None] * len(runs)
     kernel = _kernels().pairs
 
@@ -98,6 +155,12 @@ def adjacent_pairs(regions: torch.Tensor, wanted: torch.Tensor, voxels: int) -> 
 
     _map(run, range(len(runs)))
     return torch.from_numpy(np.concatenate(found)) if found else torch.zeros(0, 2, dtype=torch.long)
+
+
+def _runs(b: int, t: int) -> list[tuple[int, int, int]]:
+    """(clip, first frame, end frame): each clip's frames in as many runs as torch has threads."""
+    per = -(-t // _threads())
+    return [(i, j, min(j + per, t)) for i in range(b) for j in range(0, t, per)]
 
 
 def _threads() -> int:
@@ -117,7 +180,7 @@ def _compile(numba):
     @numba.njit(nogil=True, cache=True)
     def refine(pixels, shift, coord_scale, low, centres, lo, scale, step, out, compensated, s,
                b, t0, t1):  # fmt: skip
-        """Frames [t0, t1) of clip b; the arithmetic of slic.cu's slic_refine."""
+        """Frames [t0, t1) of clip b: slic.cu's slic_refine, with torch's |m|^2 - 2 f.m."""
         _, _, h, w = out.shape
         hs, ws = low.shape[2], low.shape[3]
         c = centres.shape[2] - 3
@@ -157,9 +220,8 @@ def _compile(numba):
                             np.float32(x) - m[c + 2],
                         )
                         d = (dt * dt + dy * dy + dx * dx) * inv
-                        for i in range(c):
-                            e = f[i] - m[i]
-                            d += e * e
+                        for i in range(c):  # |m|^2 - 2 f.m: the pixel's |f|^2 left out
+                            d += m[i] * (m[i] - np.float32(2.0) * f[i])
                         if d < best:
                             best, arg = d, cand[j]
                     out[b, t, y, x] = arg
@@ -209,9 +271,61 @@ def _compile(numba):
                             n += 1
         return n
 
-    return _Kernels(refine, pairs)
+    @numba.njit(nogil=True, cache=True)
+    def kmeans(planar, fixed, ft, fy, fx, centres, valid, ys, xs, step, labels, sums, b, t0, t1):
+        """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
+
+        slic.cu's slic_assign (with torch's |m|^2 - 2 f.m) and slic_accumulate. planar
+        (B, T, NY, C, NX) features; fixed: the same times the clip's fixed-point scale,
+        rounded (int64); ft, fy, fx: the coordinates so scaled.
+        """
+        _, _, ny, c, nx = planar.shape
+        k_all = centres.shape[1]
+        s = step[b]
+        window, inv = np.float32(2.0) * s, np.float32(1.0) / (s * s)
+        best = np.empty(nx, np.float32)
+        arg = np.empty(nx, np.int64)
+        d = np.empty(nx, np.float32)
+        sums[:] = 0
+        for t in range(t0, t1):
+            pt = np.float32(t)
+            for iy in range(ny):
+                py = ys[iy]
+                best[:] = np.inf
+                arg[:] = 0
+                for k in range(k_all):  # each centre scores the row: vector loops
+                    if not valid[b, k]:
+                        continue
+                    m = centres[b, k]
+                    dt, dy, mx = pt - m[c], py - m[c + 1], m[c + 2]
+                    if abs(dt) > window or abs(dy) > window:
+                        continue
+                    tyy, norm = dt * dt + dy * dy, np.float32(0.0)
+                    for i in range(c):
+                        norm += m[i] * m[i]
+                    for ix in range(nx):
+                        dx = xs[ix] - mx
+                        d[ix] = (tyy + dx * dx) * inv + norm
+                    for i in range(c):  # |m|^2 - 2 f.m: the voxel's |f|^2 left out
+                        weight, row = np.float32(-2.0) * m[i], planar[b, t, iy, i]
+                        for ix in range(nx):
+                            d[ix] += weight * row[ix]
+                    for ix in range(nx):
+                        if abs(xs[ix] - mx) <= window and d[ix] < best[ix]:
+                            best[ix], arg[ix] = d[ix], k
+                for ix in range(nx):
+                    a = arg[ix]
+                    labels[b, t, iy, ix] = a
+                    for i in range(c):
+                        sums[a, i] += fixed[b, t, iy, i, ix]
+                    sums[a, c] += ft[b, t]
+                    sums[a, c + 1] += fy[b, iy]
+                    sums[a, c + 2] += fx[b, ix]
+                    sums[a, c + 3] += 1
+
+    return _Kernels(refine, pairs, kmeans)
 
 
 class _Kernels:
-    def __init__(self, refine, pairs) -> None:
-        self.refine, self.pairs = refine, pairs
+    def __init__(self, refine, pairs, kmeans) -> None:
+        self.refine, self.pairs, self.kmeans = refine, pairs, kmeans

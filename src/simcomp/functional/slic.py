@@ -439,7 +439,10 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
     fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
     data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
-    for _ in range(max_iter):
+    on_cpu = kernels and cpu_kernels.available(pooled)
+    if on_cpu:
+        labels, centres = cpu_kernels.slic_kmeans(pooled, centres, valid, axes, step, max_iter)
+    for _ in range(0 if on_cpu else max_iter):
         if fast:
             labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step)
             centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
