@@ -167,3 +167,28 @@ def test_labels_do_not_depend_on_the_thread_count():  # one seed, one labelling 
     finally:
         torch.set_num_threads(threads)
     assert torch.equal(runs[0], runs[1])
+
+
+def test_kernels_compile_without_a_cache(monkeypatch):
+    # where numba finds no writable place for its cache, the kernels compile uncached
+    import numba
+
+    real = numba.njit
+
+    def refusing(*args, cache=False, **kwargs):
+        if cache:
+            raise RuntimeError("cannot cache function: no locator available")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", refusing)
+    cpu_kernels._kernels.cache_clear()
+    try:
+        kernels = cpu_kernels._kernels()
+        assert kernels is not None
+        flags = torch.tensor([False, True, False]).numpy()  # by id: region 1 (id 1) wanted
+        ids = torch.tensor([[[[1, 1, 2]]]], dtype=torch.int32).numpy()
+        out = torch.zeros(6, 2, dtype=torch.long).numpy()
+        assert kernels.pairs(ids, flags, 0, 0, 1, out) == 1
+        assert out[0].tolist() == [0, 1]  # regions named from 0
+    finally:
+        cpu_kernels._kernels.cache_clear()

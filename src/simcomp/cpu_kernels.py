@@ -43,7 +43,10 @@ def _kernels():
         import numba
     except ImportError:
         return None
-    return _compile(numba)
+    try:
+        return _compile(numba, cache=True)
+    except RuntimeError:  # no writable place for numba's cache (a read-only install, say)
+        return _compile(numba, cache=False)
 
 
 def available(x: torch.Tensor) -> bool:
@@ -176,8 +179,8 @@ def _map(fn, parts) -> None:
         list(pool.map(fn, parts))  # list(): raises what a part raised
 
 
-def _compile(numba):
-    @numba.njit(nogil=True, cache=True)
+def _compile(numba, cache: bool):
+    @numba.njit(nogil=True, cache=cache)
     def refine(pixels, shift, coord_scale, low, centres, lo, scale, step, out, compensated, s,
                b, t0, t1):  # fmt: skip
         """Frames [t0, t1) of clip b: slic.cu's slic_refine, with torch's |m|^2 - 2 f.m."""
@@ -226,7 +229,7 @@ def _compile(numba):
                             best, arg = d, cand[j]
                     out[b, t, y, x] = arg
 
-    @numba.njit(nogil=True, cache=True)
+    @numba.njit(nogil=True, cache=cache)
     def pairs(ids, wanted, b, t0, t1, out):
         """Frames [t0, t1) of clip b: adjacent region pairs of wanted regions; how many."""
         _, t, h, w = ids.shape
@@ -271,7 +274,7 @@ def _compile(numba):
                             n += 1
         return n
 
-    @numba.njit(nogil=True, cache=True)
+    @numba.njit(nogil=True, cache=cache)
     def kmeans(planar, fixed, ft, fy, fx, centres, valid, ys, xs, step, labels, sums, b, t0, t1):
         """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
 
