@@ -30,9 +30,12 @@ def test_slic_video(benchmark, device, batch):
     report(benchmark, batch, "slic_video", device, batch)
 
 
-def test_slic_skimage_reference(benchmark):
-    feats = _features(1, torch.device("cpu"))
+@pytest.mark.parametrize("batch", BATCHES[:2])
+def test_slic_skimage_reference(benchmark, batch):
+    """scikit-image's slic clip by clip, on the clips of simcomp's batch of the same size."""
+    feats = _features(batch, torch.device("cpu"))
     benchmark.pedantic(
-        timed(feats.device, lambda: slic_skimage(feats, [20])), rounds=2, warmup_rounds=0
+        timed(feats.device, lambda: slic_skimage(feats, [20] * batch)),
+        rounds=2 if batch == 1 else 1,
     )
-    report(benchmark, 1, "slic_skimage_reference", None, 1)
+    report(benchmark, batch, "slic_skimage_reference", None, batch)

@@ -25,15 +25,20 @@ def test_doersch2019(benchmark, device, batch):
     report(benchmark, batch, "doersch2019", device, batch)
 
 
-def test_reference_cpu_pipeline(benchmark):
-    clip = _clip(1, torch.device("cpu"))
-    person = reference.person_arrays(clip, 0)
-    bg = clip.background[0].permute(0, 2, 3, 1).numpy()
+@pytest.mark.parametrize("batch", BATCHES[:2])
+def test_reference_cpu_pipeline(benchmark, batch):
+    """The paper's pipeline clip by clip, on the clips of simcomp's batch of the same size."""
+    clip = _clip(batch, torch.device("cpu"))
+    people = [reference.person_arrays(clip, i) for i in range(batch)]
+    bgs = [clip.background[i].permute(0, 2, 3, 1).numpy() for i in range(batch)]
     rng = np.random.default_rng(0)
-    run = timed(torch.device("cpu"), lambda: reference.augment(person, bg, rng))
-    out = benchmark.pedantic(run, rounds=2, warmup_rounds=0)
-    assert out.shape == (FRAMES - 1, 16, 224, 224)
-    report(benchmark, 1, "reference", torch.device("cpu"), 1)
+
+    def run():
+        return [reference.augment(p, bg, rng) for p, bg in zip(people, bgs, strict=True)]
+
+    out = benchmark.pedantic(timed(torch.device("cpu"), run), rounds=2 if batch == 1 else 1)
+    assert out[0].shape == (FRAMES - 1, 16, 224, 224)
+    report(benchmark, batch, "reference", torch.device("cpu"), batch)
 
 
 @pytest.mark.parametrize("reuse", [False, True], ids=["plain", "reuse_freed_memory"])

@@ -24,7 +24,8 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 RESULTS: dict[str, dict] = defaultdict(dict)  # name -> {(device, batch): (clips/s, peak MB)}
 SHARES: dict[str, tuple[float, float]] = {}  # device -> (augmentation s, model step s)
 MEMORY: dict[str, dict] = {}  # setting -> benchmarks/peak_rss.py's figures
-# Which CPU reference (measured at batch 1) each benchmark is compared with.
+# Which CPU reference each benchmark is compared with: measured clip by clip on the clips of
+# the batch of the same size (batch 8's clips are not batch 1's), at batch 1 where it is not.
 BASELINES = {
     "doersch2019": "reference",
     "slic_video": "slic_skimage_reference",
@@ -119,7 +120,9 @@ def pytest_terminal_summary(terminalreporter):
         for (dev, batch), (rate, peak) in sorted(
             rows.items(), key=lambda r: (r[0][0], r[0][1] or 0)
         ):
-            ref = RESULTS.get(BASELINES.get(name, ""), {}).get(("cpu", 1), (None,))[0]
+            # the reference on the same clips (measured at this batch size), else on clip 0
+            refs = RESULTS.get(BASELINES.get(name, ""), {})
+            ref = refs.get(("cpu", batch), refs.get(("cpu", 1), (None,)))[0]
             ratio = f"{rate / ref:8.1f}x" if ref else ""
             tr.write_line(f"{name:<44}{dev:<8}{batch or 1:>6}{rate:>10.2f}{ratio:>9}{peak:>9.0f}")
     for setting, r in MEMORY.items():
