@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from .. import cpu_kernels
 from .._checks import check_tensor
 
 
@@ -20,8 +21,9 @@ def place_person(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
     """Scale the person about ``center`` then translate it by ``shift`` per frame.
 
-    Pixel fields are resampled by nearest neighbour (one gather), so the mask stays binary
-    and nothing is blurred (R3, R5); off-image pixels become empty (mask False, depth +inf,
+    Pixel fields are resampled by nearest neighbour (one gather; on the CPU one pass of a
+    numba kernel, :func:`simcomp.cpu_kernels.place_pixels`), so the mask stays binary and
+    nothing is blurred (R3, R5); off-image pixels become empty (mask False, depth +inf,
     rgb 0). Joints move by exactly ``c + scale * (j - c) + shift``. A zoom by ``scale`` is
     the person coming ``scale`` times closer: depth and the joints' z are divided by it and
     the joints' x, y follow so they still project onto ``joints_2d``.
@@ -53,24 +55,9 @@ def place_person(
     sizes: dict[str, int] = {}
     check_tensor("shift", shift, (b, t, 2), sizes, dtype="float")
     check_tensor("scale", scale, (b,), dtype="float")
-    dev = rgb.device
-    ys = torch.arange(h, device=dev, dtype=torch.float32) + 0.5
-    xs = torch.arange(w, device=dev, dtype=torch.float32) + 0.5
+    new_rgb, new_mask, new_depth = _moved_pixels(rgb, mask, depth, shift, scale, center)
     s = scale.view(b, 1, 1)
     c = center.view(b, 1, 2)
-    # Source pixel of each output pixel: inverse of p -> c + s (p - c) + shift.
-    cx, cy = c[..., 0, None, None], c[..., 1, None, None]  # (B, 1, 1, 1)
-    sx = ((xs.view(1, 1, 1, w) - cx - shift[..., 0, None, None]) / s[..., None] + cx).floor().long()
-    sy = ((ys.view(1, 1, h, 1) - cy - shift[..., 1, None, None]) / s[..., None] + cy).floor().long()
-    valid = ((sx >= 0) & (sx < w)) & ((sy >= 0) & (sy < h))  # one full-size pass, not three
-    flat = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).flatten(2)  # (B, T, H*W)
-    new_mask = _gather_pixels(mask, flat) & valid
-    # The gathered copies are the results, edited in place: no other full-size temporaries.
-    new_depth = None
-    if depth is not None:
-        new_depth = _gather_pixels(depth, flat).div_(s[..., None])
-        new_depth.masked_fill_(~new_mask, float("inf"))
-    new_rgb = _gather_pixels(rgb, flat).mul_(new_mask[:, :, None])
     new_j2d = c[:, :, None] + s[..., None] * (joints_2d - c[:, :, None]) + shift[:, :, None]
     new_j3d = None
     if joints_3d is not None:
@@ -80,6 +67,32 @@ def place_person(
         xy = (new_j2d - c[:, :, None]) / focal.view(b, 1, 1, 2) * z
         new_j3d = torch.cat((xy, z), -1)
     return new_rgb, new_mask, new_depth, new_j2d, new_j3d
+
+
+def _moved_pixels(rgb, mask, depth, shift, scale, center):
+    """place_person's resampling of the pixel fields: rgb, mask, depth (or None)."""
+    fields = (rgb, shift, scale, center) + ((depth,) if depth is not None else ())
+    if cpu_kernels.available(rgb) and all(x.dtype == torch.float32 for x in fields):
+        return cpu_kernels.place_pixels(rgb, mask, depth, shift, scale, center)
+    b, t, _, h, w = rgb.shape
+    dev = rgb.device
+    ys = torch.arange(h, device=dev, dtype=torch.float32) + 0.5
+    xs = torch.arange(w, device=dev, dtype=torch.float32) + 0.5
+    s = scale.view(b, 1, 1, 1)
+    # Source pixel of each output pixel: inverse of p -> c + s (p - c) + shift.
+    cx, cy = center[:, 0].view(b, 1, 1, 1), center[:, 1].view(b, 1, 1, 1)
+    sx = ((xs.view(1, 1, 1, w) - cx - shift[..., 0, None, None]) / s + cx).floor().long()
+    sy = ((ys.view(1, 1, h, 1) - cy - shift[..., 1, None, None]) / s + cy).floor().long()
+    valid = ((sx >= 0) & (sx < w)) & ((sy >= 0) & (sy < h))  # one full-size pass, not three
+    flat = (sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1)).flatten(2)  # (B, T, H*W)
+    new_mask = _gather_pixels(mask, flat) & valid
+    # The gathered copies are the results, edited in place: no other full-size temporaries.
+    new_depth = None
+    if depth is not None:
+        new_depth = _gather_pixels(depth, flat).div_(s)
+        new_depth.masked_fill_(~new_mask, float("inf"))
+    new_rgb = _gather_pixels(rgb, flat).mul_(new_mask[:, :, None])
+    return new_rgb, new_mask, new_depth
 
 
 def _gather_pixels(x: torch.Tensor, flat: torch.Tensor) -> torch.Tensor:
