@@ -222,3 +222,27 @@ def test_place_kernel_equals_the_torch_resampling(shape, scale, with_depth, seed
         cpu_kernels._kernels = with_torch
     for a, r in zip(ours, ref, strict=True):
         assert (a is None and r is None) or torch.equal(a, r)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    k=st.integers(1, 40),
+    edges=st.integers(0, 120),
+    seed=st.integers(0, 2**16),
+)
+def test_merge_kernel_equals_the_torch_rounds(k, edges, seed):
+    # SPEC R8 (the small-piece merge): the same groups, round for round
+    from simcomp.functional import connectivity
+
+    g = gen(seed)
+    size = torch.randint(1, 60, (k,), generator=g)
+    limit = torch.full((k,), float(torch.randint(1, 80, (1,), generator=g)))
+    pairs = torch.randint(0, k, (edges, 2), generator=g).sort(1).values
+    ours = connectivity._merge_on_graph(size, limit, pairs)
+    with_torch = cpu_kernels._kernels
+    try:
+        cpu_kernels._kernels = lambda: None
+        ref = connectivity._merge_on_graph(size, limit, pairs)
+    finally:
+        cpu_kernels._kernels = with_torch
+    assert torch.equal(ours, ref)

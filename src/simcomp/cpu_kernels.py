@@ -160,6 +160,24 @@ def adjacent_pairs(regions: torch.Tensor, wanted: torch.Tensor, voxels: int) -> 
     return torch.from_numpy(np.concatenate(found)) if found else torch.zeros(0, 2, dtype=torch.long)
 
 
+def merge_groups(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
+    """CPU twin of the torch ``_merge_on_graph``: each region's group (K,), the same rule.
+
+    Args:
+        size: (K,) voxels per region.
+        limit: (K,) the smallest kept size of each region's clip, in voxels.
+        edges: (E, 2) adjacent region pairs (pairs of one region ignored).
+    """
+    group = torch.empty(len(size), dtype=torch.long)
+    _kernels().merge(
+        size.long().contiguous().numpy(),
+        limit.double().contiguous().numpy(),
+        edges.long().contiguous().numpy(),
+        group.numpy(),
+    )
+    return group
+
+
 def place_pixels(rgb, mask, depth, shift, scale, center):
     """CPU twin of ``place_person``'s pixel resampling: rgb, mask, depth (or None) moved.
 
@@ -381,9 +399,66 @@ def _compile(numba, cache: bool):
                     if has_depth:
                         out_depth[b, t, y, x] = depth[b, t, sy, sx[x]] / s if ok else np.inf
 
-    return _Kernels(refine, pairs, kmeans, place)
+    @numba.njit(nogil=True, cache=cache)
+    def merge(size, limit, edges, group):
+        """The rounds of merge_small_components (see its docstring), on arrays."""
+        k = len(size)
+        size = size.copy()
+        a, c = edges[:, 0].copy(), edges[:, 1].copy()
+        n = len(a)
+        for i in range(k):
+            group[i] = i
+        key = np.empty(k, np.int64)
+        best = np.empty(k, np.int64)
+        target = np.empty(k, np.int64)
+        first = np.empty(k, np.int64)
+        root = np.empty(k, np.int64)
+        while True:
+            for i in range(k):
+                key[i] = size[i] * (k + 1) + i
+                best[i] = -1
+            for e in range(n):
+                if a[e] != c[e] and a[e] < k and c[e] < k:  # (pairs naming region K: none)
+                    best[a[e]] = max(best[a[e]], key[c[e]])
+                    best[c[e]] = max(best[c[e]], key[a[e]])
+            moved = False
+            for i in range(k):
+                point = size[i] < limit[i] and size[i] > 0 and best[i] >= 0
+                target[i] = best[i] % (k + 1) if point else i
+                moved = moved or point
+            if not moved:
+                return
+            for i in range(k):  # of two small regions that pick each other, the larger stays
+                j = target[i]
+                if j != i and target[j] == i and key[i] > key[j]:
+                    target[i] = i
+            for i in range(k):  # each tree is named by its first region
+                first[i] = k + 1
+            for i in range(k):
+                r = i
+                while target[r] != r:
+                    r = target[r]
+                root[i] = r
+                first[r] = min(first[r], i)
+            merged = np.zeros(k, np.int64)
+            for i in range(k):
+                root[i] = first[root[i]]
+                merged[root[i]] += size[i]
+            size = merged
+            for i in range(k):
+                group[i] = root[group[i]]
+            kept = 0
+            for e in range(n):  # pairs of two kept groups never matter again: drop them
+                x, y = root[a[e]], root[c[e]]
+                if x != y and (size[x] < limit[x] or size[y] < limit[y]):
+                    a[kept], c[kept] = x, y
+                    kept += 1
+            n = kept
+
+    return _Kernels(refine, pairs, kmeans, place, merge)
 
 
 class _Kernels:
-    def __init__(self, refine, pairs, kmeans, place) -> None:
+    def __init__(self, refine, pairs, kmeans, place, merge) -> None:
         self.refine, self.pairs, self.kmeans, self.place = refine, pairs, kmeans, place
+        self.merge = merge

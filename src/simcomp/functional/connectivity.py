@@ -292,6 +292,8 @@ def _merge_on_graph(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor
     Returns:
         (K,) each region's group, named by the group's first region.
     """
+    if cpu_kernels.available(size):  # the same rounds, in one kernel call
+        return cpu_kernels.merge_groups(size, limit, edges)
     k = len(size)
     dev = size.device
     # One spare region K (size 0: never small, never anyone's choice) for the ignored pairs.
