@@ -246,3 +246,17 @@ def test_merge_kernel_equals_the_torch_rounds(k, edges, seed):
     finally:
         cpu_kernels._kernels = with_torch
     assert torch.equal(ours, ref)
+
+
+def test_a_batch_leaves_the_thread_count_as_it_was():
+    # clips run on worker threads of one intra-op thread each; the caller's count stays
+    threads = torch.get_num_threads()
+    feats = torch.rand(3, 3, 48, 64, 3, generator=gen(2))
+    seeds, valid, step = slic_seeds((3, 48, 64), [6, 8, 5])
+    batch = slic_video(feats, seeds, valid, step, downsample=4)
+    assert torch.get_num_threads() == threads
+    for i in range(3):  # each clip alone: the same labels
+        c = slice(i, i + 1)
+        assert torch.equal(
+            batch[c], slic_video(feats[c], seeds[c], valid[c], step[c], downsample=4)
+        )
