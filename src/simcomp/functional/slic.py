@@ -31,7 +31,6 @@ well as scikit-image's, in similar numbers, but is not its partition (adjusted R
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -41,6 +40,7 @@ from .. import _fixed_point, cpu_kernels
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 from .._device import upload
+from .._parallel import each_on_one_thread
 from .connectivity import _connected_and_merged
 
 
@@ -426,7 +426,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
             return _slic(source.clip(i), seeds[c], valid[c], step[c], compactness, max_iter,
                          enforce_connectivity, min_size_factor, kernels)  # fmt: skip
 
-        return torch.cat(_clip_by_clip(one, b))
+        return torch.cat(each_on_one_thread(one, b))
     lo = source.lo
     _reject_nonfinite(lo, source.hi, source.names)
     scale = 1 / ((source.hi - lo).clamp(min=1e-12) * compactness)  # (B,)
@@ -476,23 +476,6 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
         labels = _connected_and_merged(labels, min_size, span=k)  # ids of low: below k
     return labels
-
-
-def _clip_by_clip(fn, b: int) -> list[torch.Tensor]:
-    """``[fn(0), ..., fn(b - 1)]``, on up to ``torch.get_num_threads()`` threads of one thread.
-
-    Each worker sets its own intra-op thread count to 1 (OpenMP's is per thread); the caller
-    keeps its own, and MKL's process-wide count is put back afterwards.
-    """
-    threads = torch.get_num_threads()
-    workers = min(threads, b)
-    if workers <= 1:
-        return [fn(i) for i in range(b)]
-    try:
-        with ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            return list(pool.map(fn, range(b)))
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _means(data, labels, k, previous, fixed_point=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._device import take, upload
+from .._parallel import each_on_one_thread
 from ..clip import Clip
 from ..flow import MIN_FLOW_SIZE, DenseFlowEstimator, dense_flow_estimator
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
@@ -137,7 +138,9 @@ class MotionInputs(ClipTransform):
         The crops' RGB goes to channels 0-2 when ``at`` is 3, the flow to ``at``..``at + 2``.
         On CUDA the whole batch goes in one block; on the CPU a block is a run of at most
         ``PAIRS_PER_BLOCK`` pairs of one clip, so the crops are never all in memory at once
-        (at batch 8, 580 MB of them) and each block crops views of the frames, not copies.
+        (at batch 8, 580 MB of them) and each block crops views of the frames, not copies;
+        blocks run side by side, each on one thread (:mod:`simcomp._parallel`: at batch 8,
+        55-66 -> 48-50 ms a clip).
         """
         b, t, s = clip.batch_size, clip.num_frames, self.crop_size
         if clip.frames.is_cuda:
@@ -149,7 +152,9 @@ class MotionInputs(ClipTransform):
                 for i in range(b)
                 for k in range(0, t - 1, run)
             ]  # fmt: skip
-        for clips, k0, k1 in blocks:
+
+        def block(n: int) -> None:
+            clips, k0, k1 = blocks[n]
             # frames k0..k1 and boxes k0..k1-1 make pairs k0..k1-1
             first, second = paired_crops(clip.frames[clips, k0 : k1 + 1],
                                          clip.boxes[clips, k0 : k1 + 1], s)  # fmt: skip
@@ -158,6 +163,11 @@ class MotionInputs(ClipTransform):
                 rows[:, :, :3] = first
             flow = self.flow(first.flatten(0, 1), second.flatten(0, 1))
             flow_channels(flow, out=rows[:, :, at : at + 3].flatten(0, 1))
+
+        if clip.frames.is_cuda:
+            block(0)
+        else:  # blocks write disjoint rows: side by side, each on one thread
+            each_on_one_thread(block, len(blocks))
 
     def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Crop, estimate flow, draw heatmaps, assemble."""
