@@ -6,7 +6,9 @@
 Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
 every call of ``connected_and_merged`` (exact components, then the small-piece merge; on the
 pooled grid and on the pixels). On CUDA each timed section is bracketed by synchronisations,
-so the sum is an upper bound of what the passes cost in the stream. Prints one line per
+so the sum is an upper bound of what the passes cost in the stream; on the CPU a batch's clips
+run side by side on threads, so there the timers add thread time and the share is of the
+clips' own SLIC time. Prints one line per
 measure; ``--json`` writes them. ``--parts`` also times the steps inside the passes
 (components, sizes, adjacent pairs, merge rounds); ``--profile N`` prints torch's profiler
 table of one call, its N costliest kernels, and the passes' share of the profiled device time
@@ -84,16 +86,29 @@ def main(argv=None) -> dict:
     # (module, attribute, the measure it adds to)
     patched = [(slic_module, PASSES, "connected_and_merged")]
     patched += [(connectivity, name, name) for name in spent if name != "connected_and_merged"]
+    # On the CPU a batch's clips run side by side on threads, so the timers add thread time:
+    # the share is then of the clips' SLIC time (each clip's _slic call), not of the wall time.
+    side_by_side = device.type == "cpu" and b > 1
+    if side_by_side:
+        spent["clip_slic"] = 0.0
+        single = slic_module._slic
+
+        def per_clip(source, *a, **k):
+            if source.shape[0] > 1:  # the batch's own call: it hands each clip to _slic
+                return single(source, *a, **k)
+            return timed("clip_slic", single)(source, *a, **k)
+
+        patched.append((slic_module, "_slic", None))
     originals = [getattr(module, attr) for module, attr, _ in patched]
     for (module, attr, name), fn in zip(patched, originals, strict=True):
-        setattr(module, attr, timed(name, fn))
+        setattr(module, attr, timed(name, fn) if name else per_clip)
     try:
         with_timers = run()
     finally:
         for (module, attr, _), fn in zip(patched, originals, strict=True):
             setattr(module, attr, fn)
     parts = {k: v / args.repeats for k, v in spent.items()}
-    share = parts["connected_and_merged"] / with_timers
+    share = parts["connected_and_merged"] / (parts["clip_slic"] if side_by_side else with_timers)
     if args.profile:
         profiled = _profile(lambda: slic_video(feats, seeds, valid, step), device, args.profile)
     result = {
