@@ -260,3 +260,39 @@ def test_a_batch_leaves_the_thread_count_as_it_was():
         assert torch.equal(
             batch[c], slic_video(feats[c], seeds[c], valid[c], step[c], downsample=4)
         )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 12), st.integers(1, 12)),
+    values=st.integers(1, 5),
+    factor=st.floats(0.0, 3.0),
+    seed=st.integers(0, 2**16),
+)
+def test_runs_kernel_equals_cc3d_and_the_torch_merge(shape, values, factor, seed):
+    # SPEC R8: components and merge on runs of pixels: the same labels as cc3d + torch
+    from simcomp.functional import connectivity
+
+    g = gen(seed)
+    labels = torch.randint(0, values, shape, generator=g)
+    min_size = torch.rand(shape[0], generator=g) * factor * labels[0].numel() / 4
+    ours = connectivity.connected_and_merged(labels, min_size, 2.0)
+    with_torch = cpu_kernels._kernels
+    try:
+        cpu_kernels._kernels = lambda: None
+        ref = connectivity.connected_and_merged(labels, min_size, 2.0)
+    finally:
+        cpu_kernels._kernels = with_torch
+    assert ours.dtype == torch.long and torch.equal(ours, ref)
+
+
+def test_runs_kernel_on_a_serpentine():  # SPEC R8: one region winding through every row
+    from simcomp.functional import connectivity
+
+    lab = torch.zeros(1, 2, 9, 11, dtype=torch.long)
+    lab[:, :, 1::2, :] = 1
+    lab[:, :, 1::4, -1] = 0  # joins rows of 0 at alternate ends
+    lab[:, :, 3::4, 0] = 0
+    ours = connectivity.connected_and_merged(lab, torch.tensor([0.0]))
+    assert int(ours.max()) + 1 == len(torch.unique(connectivity.connected_components(lab)))
+    assert torch.equal(ours, connectivity.connected_components(lab))

@@ -160,6 +160,38 @@ def adjacent_pairs(regions: torch.Tensor, wanted: torch.Tensor, voxels: int) -> 
     return torch.from_numpy(np.concatenate(found)) if found else torch.zeros(0, 2, dtype=torch.long)
 
 
+def connected_and_merged(labels: torch.Tensor, min_size: torch.Tensor, weight: float):
+    """CPU twin of ``connected_and_merged``: the same long (B, T, H, W), clip by clip.
+
+    Each row of a clip becomes runs of one label; runs that touch across a row or a frame
+    with the same label are united (union-find over runs, roots the first run, so the
+    components come numbered in raster order as cc3d numbers them); sizes, the small pieces'
+    neighbours, the merge's rounds (:func:`merge_groups`) and the final labels all work on the
+    runs. SLIC's labels have about one run per 20 pixels, so only the first pass and the last
+    read and write every pixel (a fragmented 31 x 240 x 320 clip: 12 ms against 20 ms for
+    cc3d and the passes around it).
+
+    Args:
+        labels: (B, T, H, W) integer labels.
+        min_size: (B,) the smallest kept size per clip, in pixels.
+        weight: pixels each voxel stands for.
+    """
+    kernels = _kernels()
+    out = torch.empty(labels.shape, dtype=torch.long)
+    limits = (min_size.float() / weight).double()  # (float32, as the torch path compares)
+    for b in range(labels.shape[0]):
+        lab = labels[b].contiguous().numpy()
+        limit = float(limits[b])
+        first, start, end, comp, size, pairs = kernels.runs(lab, limit)
+        k = len(size)
+        group = np.empty(k, np.int64)
+        kernels.merge(size, np.full(k, limit), pairs, group)
+        survivor = group == np.arange(k)
+        new = (np.cumsum(survivor) - 1)[group]  # groups renumbered in raster order
+        kernels.paint(first, start, end, comp, new, out[b].numpy())
+    return out
+
+
 def merge_groups(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
     """CPU twin of the torch ``_merge_on_graph``: each region's group (K,), the same rule.
 
@@ -455,10 +487,133 @@ def _compile(numba, cache: bool):
                     kept += 1
             n = kept
 
-    return _Kernels(refine, pairs, kmeans, place, merge)
+    @numba.njit(nogil=True, cache=cache)
+    def runs(lab, limit):
+        """The runs of one label along x of a clip's labels (T, H, W), and their components.
+
+        Returns each row's first run, the runs' starts and ends, their components (numbered
+        in raster order), the components' sizes, and the pairs of adjacent components of
+        which one is smaller than ``limit``.
+        """
+
+        def _find(parent, i):  # (inner: a jitted one from outside would defeat the cache)
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        t_n, h, w = lab.shape
+        rows = t_n * h
+        flat = lab.reshape(rows, w)
+        first = np.empty(rows + 1, np.int64)
+        n = 0
+        for r in range(rows):  # count runs
+            first[r] = n
+            row = flat[r]
+            n += 1
+            for x in range(1, w):
+                n += row[x] != row[x - 1]
+        first[rows] = n
+        start = np.empty(n, np.int32)
+        end = np.empty(n, np.int32)
+        value = np.empty(n, np.int64)
+        for r in range(rows):
+            row = flat[r]
+            i = first[r]
+            start[i] = 0
+            value[i] = row[0]
+            for x in range(1, w):
+                if row[x] != row[x - 1]:
+                    end[i] = x
+                    i += 1
+                    start[i] = x
+                    value[i] = row[x]
+            end[i] = w
+        parent = np.arange(n)
+        for r in range(rows):
+            y = r % h
+            for step in range(2):
+                other = r - 1 if step == 0 else r - h
+                if (step == 0 and y == 0) or other < 0:
+                    continue
+                i, j = first[r], first[other]
+                i_end, j_end = first[r + 1], first[other + 1]
+                while i < i_end and j < j_end:
+                    if start[i] < end[j] and start[j] < end[i] and value[i] == value[j]:
+                        a, b = _find(parent, i), _find(parent, j)
+                        if a < b:
+                            parent[b] = a
+                        elif b < a:
+                            parent[a] = b
+                    if end[i] < end[j]:
+                        i += 1
+                    elif end[j] < end[i]:
+                        j += 1
+                    else:
+                        i += 1
+                        j += 1
+        comp = np.empty(n, np.int64)
+        k = 0
+        for i in range(n):
+            root = _find(parent, i)
+            if root == i:
+                comp[i] = k
+                k += 1
+            else:
+                comp[i] = comp[root]
+        size = np.zeros(k, np.int64)
+        for i in range(n):
+            size[comp[i]] += end[i] - start[i]
+        # pairs of adjacent components, one of them small (the merge needs no others)
+        small = np.empty(k, np.bool_)
+        for c in range(k):
+            small[c] = size[c] < limit
+        # at most one pair per run along x and per step of each sweep: fewer than 5 per run
+        pairs = np.empty((5 * n + 1, 2), np.int64)
+        m = 0
+        for r in range(rows):
+            y = r % h
+            for i in range(first[r], first[r + 1] - 1):  # along x: consecutive runs
+                a, b = comp[i], comp[i + 1]
+                if a != b and (small[a] or small[b]):
+                    pairs[m, 0], pairs[m, 1] = min(a, b), max(a, b)
+                    m += 1
+            for step in range(2):
+                other = r - 1 if step == 0 else r - h
+                if (step == 0 and y == 0) or other < 0:
+                    continue
+                i, j = first[r], first[other]
+                i_end, j_end = first[r + 1], first[other + 1]
+                while i < i_end and j < j_end:
+                    if start[i] < end[j] and start[j] < end[i]:
+                        a, b = comp[i], comp[j]
+                        if a != b and (small[a] or small[b]):
+                            pairs[m, 0], pairs[m, 1] = min(a, b), max(a, b)
+                            m += 1
+                    if end[i] < end[j]:
+                        i += 1
+                    elif end[j] < end[i]:
+                        j += 1
+                    else:
+                        i += 1
+                        j += 1
+        return first, start, end, comp, size, pairs[:m]
+
+    @numba.njit(nogil=True, cache=cache)
+    def paint(first, start, end, comp, new, out):
+        """Each run's pixels of ``out`` (T, H, W) get its component's new label."""
+        w = out.shape[2]
+        flat = out.reshape(-1)
+        for r in range(len(first) - 1):
+            for i in range(first[r], first[r + 1]):
+                v = new[comp[i]]
+                for x in range(r * w + start[i], r * w + end[i]):
+                    flat[x] = v
+
+    return _Kernels(refine, pairs, kmeans, place, merge, runs, paint)
 
 
 class _Kernels:
-    def __init__(self, refine, pairs, kmeans, place, merge) -> None:
+    def __init__(self, refine, pairs, kmeans, place, merge, runs, paint) -> None:
         self.refine, self.pairs, self.kmeans, self.place = refine, pairs, kmeans, place
-        self.merge = merge
+        self.merge, self.runs, self.paint = merge, runs, paint

@@ -81,6 +81,8 @@ def _connected_and_merged(
     ``span``: every label lies in [0, span), which spares the CPU a pass to find the labels'
     range. Not checked (that would be the pass), hence not public.
     """
+    if cpu_kernels.available(labels):  # on runs of pixels: the same labels, fewer passes
+        return cpu_kernels.connected_and_merged(labels, min_size, weight)
     return _merge_regions(*_regions(labels, span), min_size, weight)
 
 
