@@ -6,7 +6,9 @@ the device, the algorithm nor thread scheduling, so the CPU and CUDA paths give 
 
 - CPU: ``cc3d.connected_components`` (connected-components-3d, C++) labels the whole batch in
   one call, the clips stacked along time with their label values offset so that no region
-  crosses from one clip into the next.
+  crosses from one clip into the next. :func:`connected_and_merged` (what SLIC calls) runs
+  instead on runs of one label along x, with numba
+  (:func:`simcomp.cpu_kernels.connected_and_merged`: the same labels, tested equal).
 - CUDA: a union-find kernel (:mod:`simcomp.cuda`, after Playne & Hawick 2018): every voxel
   unites with its same-label neighbours behind it by ``atomicMin`` on tree roots, then every
   voxel finds its root. A root is always the smallest index of its tree, whatever order the
