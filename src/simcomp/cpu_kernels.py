@@ -530,21 +530,28 @@ def _compile(numba, cache: bool):
                     value[i] = row[x]
             end[i] = w
         parent = np.arange(n)
+        # runs that touch across a row or a frame: united when of one label, else kept as a
+        # pair for the merge (a sweep steps at most once per run of the two rows: < 4 per run)
+        touch = np.empty((4 * n + 1, 2), np.int64)
+        m = 0
         for r in range(rows):
-            y = r % h
-            for step in range(2):
-                other = r - 1 if step == 0 else r - h
-                if (step == 0 and y == 0) or other < 0:
+            for step in range(2):  # the same row a frame before, then the row above
+                other = r - h if step == 0 else r - 1
+                if other < 0 or (step == 1 and r % h == 0):
                     continue
                 i, j = first[r], first[other]
                 i_end, j_end = first[r + 1], first[other + 1]
                 while i < i_end and j < j_end:
-                    if start[i] < end[j] and start[j] < end[i] and value[i] == value[j]:
-                        a, b = _find(parent, i), _find(parent, j)
-                        if a < b:
-                            parent[b] = a
-                        elif b < a:
-                            parent[a] = b
+                    if start[i] < end[j] and start[j] < end[i]:
+                        if value[i] == value[j]:
+                            a, b = _find(parent, i), _find(parent, j)
+                            if a < b:
+                                parent[b] = a
+                            elif b < a:
+                                parent[a] = b
+                        else:
+                            touch[m, 0], touch[m, 1] = i, j
+                            m += 1
                     if end[i] < end[j]:
                         i += 1
                     elif end[j] < end[i]:
@@ -564,40 +571,23 @@ def _compile(numba, cache: bool):
         size = np.zeros(k, np.int64)
         for i in range(n):
             size[comp[i]] += end[i] - start[i]
-        # pairs of adjacent components, one of them small (the merge needs no others)
+        # pairs of adjacent components, one of them small (the merge needs no others): the
+        # touching runs, and consecutive runs of a row
         small = np.empty(k, np.bool_)
         for c in range(k):
             small[c] = size[c] < limit
-        # at most one pair per run along x and per step of each sweep: fewer than 5 per run
-        pairs = np.empty((5 * n + 1, 2), np.int64)
-        m = 0
-        for r in range(rows):
-            y = r % h
-            for i in range(first[r], first[r + 1] - 1):  # along x: consecutive runs
-                a, b = comp[i], comp[i + 1]
-                if a != b and (small[a] or small[b]):
-                    pairs[m, 0], pairs[m, 1] = min(a, b), max(a, b)
-                    m += 1
-            for step in range(2):
-                other = r - 1 if step == 0 else r - h
-                if (step == 0 and y == 0) or other < 0:
-                    continue
-                i, j = first[r], first[other]
-                i_end, j_end = first[r + 1], first[other + 1]
-                while i < i_end and j < j_end:
-                    if start[i] < end[j] and start[j] < end[i]:
-                        a, b = comp[i], comp[j]
-                        if a != b and (small[a] or small[b]):
-                            pairs[m, 0], pairs[m, 1] = min(a, b), max(a, b)
-                            m += 1
-                    if end[i] < end[j]:
-                        i += 1
-                    elif end[j] < end[i]:
-                        j += 1
-                    else:
-                        i += 1
-                        j += 1
-        return first, start, end, comp, size, pairs[:m]
+        pairs = np.empty((m + n, 2), np.int64)
+        p = 0
+        for e in range(m + n - 1):
+            if e < m:
+                a, b = comp[touch[e, 0]], comp[touch[e, 1]]
+            else:  # run q and the next one (unless q ends its row)
+                q = e - m
+                a, b = comp[q], comp[q + 1] if end[q] < w else comp[q]
+            if a != b and (small[a] or small[b]):
+                pairs[p, 0], pairs[p, 1] = min(a, b), max(a, b)
+                p += 1
+        return first, start, end, comp, size, pairs[:p]
 
     @numba.njit(nogil=True, cache=cache)
     def paint(first, start, end, comp, new, out):
