@@ -1,6 +1,7 @@
-"""Numba kernels for the CPU: SLIC's k-means and full-resolution steps, and the merge's graph.
+"""Numba kernels for the CPU: SLIC's steps, exact components with the merge, the placement.
 
-The CPU twins of :mod:`simcomp.cuda`'s kernels (SPEC R6-R8):
+Each is the CPU twin of a torch step (and, for SLIC, of a :mod:`simcomp.cuda` kernel) (SPEC
+R3, R6-R8):
 
 - :func:`slic_kmeans`: SLIC's k-means iterations on the pooled grid. Per row of voxels, each
   centre in the window scores the row in one vectorised pass (no (voxels x centres)
@@ -11,14 +12,18 @@ The CPU twins of :mod:`simcomp.cuda`'s kernels (SPEC R6-R8):
   live, scores the labels of its pooled cell and the cell's 4 neighbours, and writes its
   label; a pixel whose 5 candidates agree takes that label unscored (31 x 240 x 320 clip:
   10 ms against the torch step's 29 ms).
-- :func:`adjacent_pairs`: the small-piece merge's graph in one pass over the voxels.
+- :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
+  equal to cc3d and the torch merge; :func:`adjacent_pairs` and :func:`merge_groups`, the
+  merge's graph and rounds for ``merge_small_components``.
+- :func:`place_pixels`: ``place_person``'s nearest-neighbour resampling, equal to its gathers.
 
 The torch path is the reference the tests compare them with, and what runs where numba does
-not import. Their distances leave out the voxel's own |f|^2 as torch's do (it is the same for
-every candidate; kept, it swamps the spatial term in float32 when the rescaled features are
-large, ~1e4 at compactness 1e-4), but the sums run in another order and the centres are
-summed in fixed point, so a near tie can fall the other way: each step alone agrees with torch
-on more than 99.9% of the voxels.
+not import. The SLIC kernels' distances leave out the voxel's own |f|^2 as torch's do (it is
+the same for every candidate; kept, it swamps the spatial term in float32 when the rescaled
+features are large, ~1e4 at compactness 1e-4), but the sums run in another order and the
+centres are summed in fixed point, so a near tie can fall the other way: each step alone
+agrees with torch on more than 99.9% of the voxels. The other kernels give torch's results
+exactly.
 
 Compiled by numba on first use in a process (a few seconds; well under one when numba's cache
 on disk has them). Work is split into runs of frames across ``torch.get_num_threads()``
