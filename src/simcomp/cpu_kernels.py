@@ -34,12 +34,12 @@ would be a second thread pool beside torch's.
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 from . import _fixed_point as fixed_point
+from ._parallel import side_by_side
 
 
 @functools.lru_cache(maxsize=1)
@@ -99,7 +99,7 @@ def slic_kmeans(pooled, centres, valid, axes, step, iterations):
         def run(i, args=args):
             kernel(*args, sums[i].numpy(), *runs[i])
 
-        _map(run, range(len(runs)))
+        side_by_side(run, len(runs))
         total = torch.zeros(b, k, c + 4, dtype=torch.int64).index_add_(0, clip_of, sums)
         centres = fixed_point.means(total[..., :-1], total[..., -1], q, centres.float())
     return labels.view(b, n), centres
@@ -131,10 +131,10 @@ def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
     kernel = _kernels().refine
     runs = _runs(b, t)
 
-    def run(part):
-        kernel(*arrays[:3], low, *arrays[3:], out.numpy(), bool(compensated), source.s, *part)
+    def run(i):
+        kernel(*arrays[:3], low, *arrays[3:], out.numpy(), bool(compensated), source.s, *runs[i])
 
-    _map(run, runs)
+    side_by_side(run, len(runs))
     return out
 
 
@@ -161,7 +161,7 @@ def adjacent_pairs(regions: torch.Tensor, wanted: torch.Tensor, voxels: int) -> 
         out = np.empty((6 * voxels, 2), np.int64)
         found[n] = out[: kernel(ids, flags, *runs[n], out)]
 
-    _map(run, range(len(runs)))
+    side_by_side(run, len(runs))
     return torch.from_numpy(np.concatenate(found)) if found else torch.zeros(0, 2, dtype=torch.long)
 
 
@@ -240,30 +240,19 @@ def place_pixels(rgb, mask, depth, shift, scale, center):
     arrays += [out_rgb.numpy(), out_mask.numpy(), out_depth.numpy()]
     kernel = _kernels().place
 
-    def run(part):
-        kernel(*arrays, has_depth, *part)
+    runs = _runs(b, t)
 
-    _map(run, _runs(b, t))
+    def run(i):
+        kernel(*arrays, has_depth, *runs[i])
+
+    side_by_side(run, len(runs))
     return out_rgb, out_mask, out_depth if has_depth else None
 
 
 def _runs(b: int, t: int) -> list[tuple[int, int, int]]:
     """(clip, first frame, end frame): each clip's frames in as many runs as torch has threads."""
-    per = -(-t // _threads())
+    per = -(-t // max(1, torch.get_num_threads()))
     return [(i, j, min(j + per, t)) for i in range(b) for j in range(0, t, per)]
-
-
-def _threads() -> int:
-    return max(1, torch.get_num_threads())
-
-
-def _map(fn, parts) -> None:
-    if len(parts) <= 1 or _threads() == 1:
-        for part in parts:
-            fn(part)
-        return
-    with ThreadPoolExecutor(min(_threads(), len(parts))) as pool:
-        list(pool.map(fn, parts))  # list(): raises what a part raised
 
 
 def _compile(numba, cache: bool):

@@ -11,7 +11,6 @@ Sign conventions (tested):
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 
 from ._checks import check_tensor
 from ._device import upload
+from ._parallel import side_by_side
 
 
 @runtime_checkable
@@ -227,15 +227,6 @@ def _gray_uint8(frames: torch.Tensor, scale: float = 1.0) -> np.ndarray:
     return np.stack(small).reshape(*gray.shape[:-2], size[1], size[0])
 
 
-def _map_pairs(fn, count: int) -> list:
-    """``[fn(0), ..., fn(count - 1)]`` on as many threads as torch uses (OpenCV frees the GIL)."""
-    workers = min(torch.get_num_threads(), count)
-    if workers <= 1:
-        return [fn(n) for n in range(count)]
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(fn, range(count), chunksize=max(1, count // (4 * workers))))
-
-
 class OpenCVFlowMedian:
     """R1 on the CPU: OpenCV dense flow (DIS or Farneback), its per-frame median.
 
@@ -340,7 +331,7 @@ class OpenCVSparseMedian:
             # nothing tracked (a blank frame): no motion
             return np.median(tracked, 0) if len(tracked) else np.zeros(2, np.float32)
 
-        out = np.stack(_map_pairs(pair, b * (t - 1))).reshape(b, t - 1, 2)
+        out = np.stack(side_by_side(pair, b * (t - 1))).reshape(b, t - 1, 2)
         return torch.from_numpy(out).to(frames.device, frames.dtype)
 
 

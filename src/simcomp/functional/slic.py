@@ -40,7 +40,7 @@ from .. import _fixed_point, cpu_kernels
 from .. import cuda as cuda_kernels
 from .._checks import check_tensor
 from .._device import upload
-from .._parallel import each_on_one_thread
+from .._parallel import side_by_side
 from .connectivity import _connected_and_merged
 
 
@@ -417,8 +417,8 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     if dev.type == "cpu" and b > 1:
         # Clip by clip, as many at once as torch has threads, each on one thread: a clip's
         # labels, distances and components stay in cache from one pass to the next, and the
-        # single-threaded passes (cc3d's labelling, the sizes) of one clip overlap the other
-        # clips' work (batch 8 on 2 cores: 115 -> 90 ms a clip serially, 60 ms two at once).
+        # single-threaded passes (the components, Python between small ops) of one clip
+        # overlap the other clips' work (batch 8 on 2 cores: 90 -> 60 ms a clip).
         # Every step works per clip and sums in fixed point, so the labels are the ones the
         # whole batch would get, on any number of threads.
         def one(i):
@@ -426,7 +426,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
             return _slic(source.clip(i), seeds[c], valid[c], step[c], compactness, max_iter,
                          enforce_connectivity, min_size_factor, kernels)  # fmt: skip
 
-        return torch.cat(each_on_one_thread(one, b))
+        return torch.cat(side_by_side(one, b, one_thread_each=True))
     lo = source.lo
     _reject_nonfinite(lo, source.hi, source.names)
     scale = 1 / ((source.hi - lo).clamp(min=1e-12) * compactness)  # (B,)
@@ -440,19 +440,19 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     # is by position alone (every pixel's |f|^2 is the same for every centre).
     centres = torch.cat((torch.zeros(b, seeds.shape[1], c, device=dev), seeds), -1)
     k = seeds.shape[1]
-    labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
     fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
     data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
-    on_cpu = kernels and cpu_kernels.available(pooled)
-    if on_cpu:
+    if kernels and cpu_kernels.available(pooled):
         labels, centres = cpu_kernels.slic_kmeans(pooled, centres, valid, axes, step, max_iter)
-    for _ in range(0 if on_cpu else max_iter):
-        if fast:
-            labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step)
-            centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
-        else:
-            labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
-            centres = _means(data, labels, k, centres)
+    else:
+        labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
+        for _ in range(max_iter):
+            if fast:
+                labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step)
+                centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
+            else:
+                labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
+                centres = _means(data, labels, k, centres)
     low = labels.view(b, t, hs, ws)
     if enforce_connectivity:
         min_size = min_size_factor * t * h * w / valid.sum(1).float()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._device import take, upload
-from .._parallel import each_on_one_thread
+from .._parallel import side_by_side
 from ..clip import Clip
 from ..flow import MIN_FLOW_SIZE, DenseFlowEstimator, dense_flow_estimator
 from ..functional.crop import crop_boxes, hmr_boxes, paired_crops, to_box_coords
@@ -167,7 +167,7 @@ class MotionInputs(ClipTransform):
         if clip.frames.is_cuda:
             block(0)
         else:  # blocks write disjoint rows: side by side, each on one thread
-            each_on_one_thread(block, len(blocks))
+            side_by_side(block, len(blocks), one_thread_each=True)
 
     def apply_transform(self, clip: Clip, params: Params) -> Clip:
         """Crop, estimate flow, draw heatmaps, assemble."""
