@@ -7,6 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import simcomp.cpu_kernels as cpu_kernels
 from simcomp.functional.connectivity import connected_components, merge_small_components
 from tests.helpers import gen
 
@@ -153,7 +154,52 @@ def test_merge_weight_counts_pooled_voxels_as_pixels():
     assert torch.equal(merged, torch.zeros_like(comp))  # the 2-voxel piece joins the other
 
 
-def test_merge_prefers_the_largest_neighbour():
-    labels = torch.tensor([[[[0, 0, 0, 1, 2, 2]]]])
-    merged = merge_small_components(connected_components(labels), torch.tensor([2.0]))
-    assert merged.tolist() == [[[[0, 0, 0, 0, 1, 1]]]]
+def test_merge_gives_a_piece_to_the_neighbour_scikit_image_meets_last():
+    # SPEC R8: scikit-image's rule, not the largest neighbour: the piece c's search looks
+    # +x (A), -x (B), +y (B), -y (A), so it meets A last, though B is larger
+    from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
+
+    a, b, c = 0, 1, 2
+    labels = torch.tensor([[a, a, a, a], [b, c, a, a], [b, b, b, b], [b, b, b, b]])
+    comp = connected_components(labels.view(1, 1, 4, 4))
+    ours = merge_small_components(comp, torch.tensor([2.0]))
+    expected = skimage_merge(labels.view(1, 4, 4).numpy().astype(np.intp), 2, 17, start_label=0)
+    assert ours[0, 0, 1, 1] == ours[0, 0, 0, 0] != ours[0, 0, 2, 0]
+    assert np.array_equal(ours[0].numpy(), expected)
+
+
+@pytest.mark.parametrize("path", ["kernel", "torch"])
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 8), st.integers(1, 8)),
+    values=st.integers(1, 5),
+    seed=st.integers(0, 2**16),
+)
+def test_merge_equals_scikit_image_on_pieces_of_up_to_two_voxels(path, shape, values, seed):
+    # SPEC R8: scikit-image's _enforce_label_connectivity_cython, exactly, where its search
+    # order is raster order (pieces of 1 or 2 voxels: min_size 3), the first region kept big
+    from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
+
+    labels = torch.randint(0, values, shape, generator=gen(seed))
+    labels[:, :2, :2] = values  # the clip's first region: 4 voxels or more where it fits
+    n = labels.numel()
+    comp = connected_components(labels[None])
+    if int((comp == 0).sum()) < 3:
+        return  # (scikit-image gives a small first region the next new label, not a neighbour)
+    with_kernels = cpu_kernels._kernels
+    try:
+        if path == "torch":
+            cpu_kernels._kernels = lambda: None
+        ours = merge_small_components(comp, torch.tensor([3.0]))
+    finally:
+        cpu_kernels._kernels = with_kernels
+    expected = skimage_merge(labels.numpy().astype(np.intp), 3, n + 1, start_label=0)
+    assert np.array_equal(ours[0].numpy(), expected)
+
+
+def test_a_small_first_region_joins_its_largest_neighbour():
+    # SPEC R8: the one piece with no region before it (scikit-image would give it the next
+    # new label, here the disconnected 3-voxel region on the right)
+    labels = torch.tensor([[[[0, 1, 1, 1, 1, 2, 0, 0, 0]]]])
+    merged = merge_small_components(connected_components(labels), torch.tensor([3.0]))
+    assert merged.tolist() == [[[[0, 0, 0, 0, 0, 0, 1, 1, 1]]]]

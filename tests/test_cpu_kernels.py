@@ -104,34 +104,6 @@ def test_without_numba_the_torch_step_runs(monkeypatch):
     assert torch.equal(plain, slic_video(feats, seeds, valid, step, downsample=4, kernels=False))
 
 
-@settings(max_examples=30, deadline=None)
-@given(
-    shape=st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 9), st.integers(1, 9)),
-    values=st.integers(1, 4),
-    seed=st.integers(0, 2**16),
-)
-def test_adjacent_pairs_kernel_finds_the_torch_pairs(shape, values, seed):
-    # SPEC R8 (connectivity pass): the merge's graph, found in one pass
-    from simcomp.functional import connectivity
-
-    g = gen(seed)
-    labels = torch.randint(0, values, shape, generator=g)
-    regions, per_clip = connectivity._regions(labels)
-    k = int(per_clip.sum())
-    size = torch.bincount(regions.view(-1), minlength=k + 1)[1:]
-    wanted = torch.rand(k, generator=g) < 0.5
-    ours = connectivity._adjacent_pairs(regions, k, wanted, size)
-    assert ours.dtype == torch.long and ours.shape[1:] == (2,)
-    with_torch = cpu_kernels._kernels
-    try:
-        cpu_kernels._kernels = lambda: None
-        ref = connectivity._adjacent_pairs(regions, k, wanted, size)
-    finally:
-        cpu_kernels._kernels = with_torch
-    assert set(map(tuple, ours.tolist())) == set(map(tuple, ref.tolist()))
-    assert bool((ours[:, 0] < ours[:, 1]).all())
-
-
 @pytest.mark.parametrize("n", [8, 20])
 def test_kmeans_kernel_matches_the_torch_steps(n):  # SPEC R6, SPEC R8: k-means on the grid
     from simcomp.functional.slic import _assign, _means
@@ -185,11 +157,9 @@ def test_kernels_compile_without_a_cache(monkeypatch):
     try:
         kernels = cpu_kernels._kernels()
         assert kernels is not None
-        flags = torch.tensor([False, True, False]).numpy()  # by id: region 1 (id 1) wanted
-        ids = torch.tensor([[[[1, 1, 2]]]], dtype=torch.int32).numpy()
-        out = torch.zeros(6, 2, dtype=torch.long).numpy()
-        assert kernels.pairs(ids, flags, 0, 0, 1, out) == 1
-        assert out[0].tolist() == [0, 1]  # regions named from 0
+        lab = torch.tensor([[[1, 1, 2, 2, 2]]], dtype=torch.int32).numpy()
+        first, start, end, label = kernels.merged_runs(lab, 3.0)  # the 2-pixel run joins
+        assert (start.tolist(), end.tolist(), label.tolist()) == ([0, 2], [2, 5], [0, 0])
     finally:
         cpu_kernels._kernels.cache_clear()
 
@@ -222,30 +192,6 @@ def test_place_kernel_equals_the_torch_resampling(shape, scale, with_depth, seed
         cpu_kernels._kernels = with_torch
     for a, r in zip(ours, ref, strict=True):
         assert (a is None and r is None) or torch.equal(a, r)
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    k=st.integers(1, 40),
-    edges=st.integers(0, 120),
-    seed=st.integers(0, 2**16),
-)
-def test_merge_kernel_equals_the_torch_rounds(k, edges, seed):
-    # SPEC R8 (the small-piece merge): the same groups, round for round
-    from simcomp.functional import connectivity
-
-    g = gen(seed)
-    size = torch.randint(1, 60, (k,), generator=g)
-    limit = torch.full((k,), float(torch.randint(1, 80, (1,), generator=g)))
-    pairs = torch.randint(0, k, (edges, 2), generator=g).sort(1).values
-    ours = connectivity._merge_on_graph(size, limit, pairs)
-    with_torch = cpu_kernels._kernels
-    try:
-        cpu_kernels._kernels = lambda: None
-        ref = connectivity._merge_on_graph(size, limit, pairs)
-    finally:
-        cpu_kernels._kernels = with_torch
-    assert torch.equal(ours, ref)
 
 
 def test_a_batch_leaves_the_thread_count_as_it_was():

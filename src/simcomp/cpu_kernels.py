@@ -13,8 +13,7 @@ R3, R6-R8):
   label; a pixel whose 5 candidates agree takes that label unscored (31 x 240 x 320 clip:
   10 ms against the torch step's 29 ms).
 - :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
-  equal to cc3d and the torch merge; :func:`adjacent_pairs` and :func:`merge_groups`, the
-  merge's graph and rounds for ``merge_small_components``.
+  equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU).
 - :func:`place_pixels`: ``place_person``'s nearest-neighbour resampling, equal to its gathers.
 
 The torch path is the reference the tests compare them with, and what runs where numba does
@@ -138,43 +137,15 @@ def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
     return out
 
 
-def adjacent_pairs(regions: torch.Tensor, wanted: torch.Tensor, voxels: int) -> torch.Tensor:
-    """CPU twin of the torch ``_adjacent_pairs``: pairs (E, 2) long, a <= b, from 0.
-
-    One pass over the voxels (no index tensors): each voxel of a wanted region compares its
-    six face neighbours, and a pair is written unless it repeats the one written before it.
-
-    Args:
-        regions: (B, T, H, W) region ids from 1 (0 is no region).
-        wanted: bool (K + 1,), by id (``wanted[0]`` False).
-        voxels: how many voxels the wanted regions hold (bounds the pairs: 6 a voxel).
-    """
-    b, t = regions.shape[:2]
-    ids = regions.contiguous().numpy()
-    flags = wanted.contiguous().numpy()
-    runs = _runs(b, t)
-    found = [None] * len(runs)
-    kernel = _kernels().pairs
-
-    def run(n):
-        # a run holds at most the wanted voxels of its frames: the bound of all of them is safe
-        out = np.empty((6 * voxels, 2), np.int64)
-        found[n] = out[: kernel(ids, flags, *runs[n], out)]
-
-    side_by_side(run, len(runs))
-    return torch.from_numpy(np.concatenate(found)) if found else torch.zeros(0, 2, dtype=torch.long)
-
-
 def connected_and_merged(labels: torch.Tensor, min_size: torch.Tensor, weight: float):
     """CPU twin of ``connected_and_merged``: the same long (B, T, H, W), clip by clip.
 
     Each row of a clip becomes runs of one label; runs that touch across a row or a frame
     with the same label are united (union-find over runs, roots the first run, so the
-    components come numbered in raster order as cc3d numbers them); sizes, the small pieces'
-    neighbours, the merge's rounds (:func:`merge_groups`) and the final labels all work on the
-    runs. SLIC's labels have about one run per 20 pixels, so only the first pass and the last
-    read and write every pixel (a fragmented 31 x 240 x 320 clip: 12 ms against 20 ms for
-    cc3d and the passes around it).
+    components come numbered in raster order as cc3d numbers them); sizes, each small
+    piece's earlier neighbour, the groups and the final labels all work on the runs. SLIC's
+    labels have about one run per 20 pixels, so only the first pass and the last read and
+    write every pixel.
 
     Args:
         labels: (B, T, H, W) integer labels.
@@ -185,34 +156,9 @@ def connected_and_merged(labels: torch.Tensor, min_size: torch.Tensor, weight: f
     out = torch.empty(labels.shape, dtype=torch.long)
     limits = (min_size.float() / weight).double()  # (float32, as the torch path compares)
     for b in range(labels.shape[0]):
-        lab = labels[b].contiguous().numpy()
-        limit = float(limits[b])
-        first, start, end, comp, size, pairs = kernels.runs(lab, limit)
-        k = len(size)
-        group = np.empty(k, np.int64)
-        kernels.merge(size, np.full(k, limit), pairs, group)
-        survivor = group == np.arange(k)
-        new = (np.cumsum(survivor) - 1)[group]  # groups renumbered in raster order
-        kernels.paint(first, start, end, comp, new, out[b].numpy())
+        runs = kernels.merged_runs(labels[b].contiguous().numpy(), float(limits[b]))
+        kernels.paint(*runs, out[b].numpy())
     return out
-
-
-def merge_groups(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
-    """CPU twin of the torch ``_merge_on_graph``: each region's group (K,), the same rule.
-
-    Args:
-        size: (K,) voxels per region.
-        limit: (K,) the smallest kept size of each region's clip, in voxels.
-        edges: (E, 2) adjacent region pairs (pairs of one region ignored).
-    """
-    group = torch.empty(len(size), dtype=torch.long)
-    _kernels().merge(
-        size.long().contiguous().numpy(),
-        limit.double().contiguous().numpy(),
-        edges.long().contiguous().numpy(),
-        group.numpy(),
-    )
-    return group
 
 
 def place_pixels(rgb, mask, depth, shift, scale, center):
@@ -306,51 +252,6 @@ def _compile(numba, cache: bool):
                     out[b, t, y, x] = arg
 
     @numba.njit(nogil=True, cache=cache)
-    def pairs(ids, wanted, b, t0, t1, out):
-        """Frames [t0, t1) of clip b: adjacent region pairs of wanted regions; how many."""
-        _, t, h, w = ids.shape
-        n, last_a, last_c = 0, -1, -1
-        for z in range(t0, t1):
-            for y in range(h):
-                for x in range(w):
-                    r = ids[b, z, y, x]
-                    if not wanted[r]:
-                        continue
-                    for step in range(6):
-                        if step == 0:
-                            if x == 0:
-                                continue
-                            o = ids[b, z, y, x - 1]
-                        elif step == 1:
-                            if x == w - 1:
-                                continue
-                            o = ids[b, z, y, x + 1]
-                        elif step == 2:
-                            if y == 0:
-                                continue
-                            o = ids[b, z, y - 1, x]
-                        elif step == 3:
-                            if y == h - 1:
-                                continue
-                            o = ids[b, z, y + 1, x]
-                        elif step == 4:
-                            if z == 0:
-                                continue
-                            o = ids[b, z - 1, y, x]
-                        else:
-                            if z == t - 1:
-                                continue
-                            o = ids[b, z + 1, y, x]
-                        if o == r:
-                            continue
-                        a, c = min(r, o) - 1, max(r, o) - 1
-                        if a != last_a or c != last_c:
-                            out[n, 0], out[n, 1] = a, c
-                            last_a, last_c = a, c
-                            n += 1
-        return n
-
-    @numba.njit(nogil=True, cache=cache)
     def kmeans(planar, fixed, ft, fy, fx, centres, valid, ys, xs, step, labels, sums, b, t0, t1):
         """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
 
@@ -426,68 +327,16 @@ def _compile(numba, cache: bool):
                         out_depth[b, t, y, x] = depth[b, t, sy, sx[x]] / s if ok else np.inf
 
     @numba.njit(nogil=True, cache=cache)
-    def merge(size, limit, edges, group):
-        """The rounds of merge_small_components (see its docstring), on arrays."""
-        k = len(size)
-        size = size.copy()
-        a, c = edges[:, 0].copy(), edges[:, 1].copy()
-        n = len(a)
-        for i in range(k):
-            group[i] = i
-        key = np.empty(k, np.int64)
-        best = np.empty(k, np.int64)
-        target = np.empty(k, np.int64)
-        first = np.empty(k, np.int64)
-        root = np.empty(k, np.int64)
-        while True:
-            for i in range(k):
-                key[i] = size[i] * (k + 1) + i
-                best[i] = -1
-            for e in range(n):
-                if a[e] != c[e] and a[e] < k and c[e] < k:  # (pairs naming region K: none)
-                    best[a[e]] = max(best[a[e]], key[c[e]])
-                    best[c[e]] = max(best[c[e]], key[a[e]])
-            moved = False
-            for i in range(k):
-                point = size[i] < limit[i] and size[i] > 0 and best[i] >= 0
-                target[i] = best[i] % (k + 1) if point else i
-                moved = moved or point
-            if not moved:
-                return
-            for i in range(k):  # of two small regions that pick each other, the larger stays
-                j = target[i]
-                if j != i and target[j] == i and key[i] > key[j]:
-                    target[i] = i
-            for i in range(k):  # each tree is named by its first region
-                first[i] = k + 1
-            for i in range(k):
-                r = i
-                while target[r] != r:
-                    r = target[r]
-                root[i] = r
-                first[r] = min(first[r], i)
-            merged = np.zeros(k, np.int64)
-            for i in range(k):
-                root[i] = first[root[i]]
-                merged[root[i]] += size[i]
-            size = merged
-            for i in range(k):
-                group[i] = root[group[i]]
-            kept = 0
-            for e in range(n):  # pairs of two kept groups never matter again: drop them
-                x, y = root[a[e]], root[c[e]]
-                if x != y and (size[x] < limit[x] or size[y] < limit[y]):
-                    a[kept], c[kept] = x, y
-                    kept += 1
-            n = kept
+    def merged_runs(lab, limit):
+        """A clip's labels (T, H, W) as runs of one label along x, and each run's final label.
 
-    @numba.njit(nogil=True, cache=cache)
-    def runs(lab, limit):
-        """The runs of one label along x of a clip's labels (T, H, W), and their components.
+        The runs' components (union-find over runs, roots the first run, so numbered in
+        raster order), their sizes, and merge_small_components' rule on them: each small
+        component points at the earlier neighbour with the largest key (L1 distance from
+        its first pixel, raster index, direction), the pointers are followed, and a first
+        component whose group stays small joins its largest neighbouring group.
 
-        Returns each row's first run, the runs' starts and ends, their components (numbered
-        in raster order), the components' sizes, and the pairs of adjacent components of
-        which one is smaller than ``limit``.
+        Returns each row's first run (T * H + 1,), the runs' starts and ends, and their labels.
         """
 
         def _find(parent, i):  # (inner: a jitted one from outside would defeat the cache)
@@ -500,104 +349,153 @@ def _compile(numba, cache: bool):
         rows = t_n * h
         flat = lab.reshape(rows, w)
         first = np.empty(rows + 1, np.int64)
+        # one pass: room for a run a pixel, of which only the pages used are ever touched
+        start = np.empty(rows * w + 1, np.int32)
+        value = np.empty(rows * w, lab.dtype)
         n = 0
-        for r in range(rows):  # count runs
-            first[r] = n
-            row = flat[r]
-            n += 1
-            for x in range(1, w):
-                n += row[x] != row[x - 1]
-        first[rows] = n
-        start = np.empty(n, np.int32)
-        end = np.empty(n, np.int32)
-        value = np.empty(n, np.int64)
         for r in range(rows):
             row = flat[r]
-            i = first[r]
-            start[i] = 0
-            value[i] = row[0]
+            first[r] = n
+            start[n], value[n], prev = 0, row[0], row[0]
+            n += 1
             for x in range(1, w):
-                if row[x] != row[x - 1]:
-                    end[i] = x
-                    i += 1
-                    start[i] = x
-                    value[i] = row[x]
-            end[i] = w
+                v = row[x]
+                if v != prev:
+                    start[n], value[n], prev = x, v, v
+                    n += 1
+        first[rows] = n
+        end = np.empty(n, np.int32)
+        row_of = np.empty(n, np.int32)  # and each run's frame and row in it
+        z_of = np.empty(n, np.int32)
+        y_of = np.empty(n, np.int32)
+        for r in range(rows):
+            z, y = r // h, r % h
+            for i in range(first[r], first[r + 1]):
+                end[i] = start[i + 1] if i + 1 < first[r + 1] else w
+                row_of[i], z_of[i], y_of[i] = r, z, y
         parent = np.arange(n)
-        # runs that touch across a row or a frame: united when of one label, else kept as a
-        # pair for the merge (a sweep steps at most once per run of the two rows: < 4 per run)
+        # runs that touch across a row (step 1) or a frame (step 0): united when of one label,
+        # else kept for the merge (two rows partition [0, w) alike: each step visits one
+        # overlapping pair, < 2 per run)
         touch = np.empty((4 * n + 1, 2), np.int64)
         m = 0
         for r in range(rows):
-            for step in range(2):  # the same row a frame before, then the row above
+            i_end = first[r + 1]
+            for step in range(2):
                 other = r - h if step == 0 else r - 1
                 if other < 0 or (step == 1 and r % h == 0):
                     continue
                 i, j = first[r], first[other]
-                i_end, j_end = first[r + 1], first[other + 1]
-                while i < i_end and j < j_end:
-                    if start[i] < end[j] and start[j] < end[i]:
-                        if value[i] == value[j]:
-                            a, b = _find(parent, i), _find(parent, j)
-                            if a < b:
-                                parent[b] = a
-                            elif b < a:
-                                parent[a] = b
-                        else:
-                            touch[m, 0], touch[m, 1] = i, j
-                            m += 1
-                    if end[i] < end[j]:
-                        i += 1
-                    elif end[j] < end[i]:
-                        j += 1
+                while i < i_end:
+                    if value[i] == value[j]:
+                        a, b = _find(parent, i), _find(parent, j)
+                        if a < b:
+                            parent[b] = a
+                        elif b < a:
+                            parent[a] = b
                     else:
-                        i += 1
-                        j += 1
+                        touch[m, 0], touch[m, 1] = i, j
+                        m += 1
+                    ei, ej = end[i], end[j]
+                    i += ei <= ej
+                    j += ej <= ei
         comp = np.empty(n, np.int64)
+        root_run = np.empty(n, np.int64)
         k = 0
         for i in range(n):
             root = _find(parent, i)
             if root == i:
                 comp[i] = k
+                root_run[k] = i
                 k += 1
             else:
                 comp[i] = comp[root]
         size = np.zeros(k, np.int64)
         for i in range(n):
             size[comp[i]] += end[i] - start[i]
-        # pairs of adjacent components, one of them small (the merge needs no others): the
-        # touching runs, and consecutive runs of a row
-        small = np.empty(k, np.bool_)
+        small = size < limit
+        best = np.full(k, -1, np.int64)
+        earlier = np.full(k, -1, np.int64)
+        shift = np.int64(1) << 44
+
+        def offer(c, e, i, x, d):  # voxel (run i, x) of small c, neighbour in e < c, at d
+            p = root_run[c]
+            dist = abs(z_of[i] - z_of[p]) + abs(y_of[i] - y_of[p]) + abs(x - start[p])
+            key = dist * shift + (np.int64(row_of[i]) * w + x) * 8 + d
+            if key > best[c]:
+                best[c], earlier[c] = key, e
+
+        # the largest key (distance from c's first pixel, raster index, direction) per small
+        # component c, over its pixels' neighbours in components before c
+        for i in range(n):  # the neighbours along x: +x (0), -x (1)
+            c = comp[i]
+            if small[c]:
+                if end[i] < w and comp[i + 1] < c:
+                    offer(c, comp[i + 1], i, end[i] - 1, 0)
+                if start[i] > 0 and comp[i - 1] < c:
+                    offer(c, comp[i - 1], i, start[i], 1)
+        for e in range(m):  # across rows (+y 2, -y 3) and frames (+t 4, -t 5)
+            i, j = touch[e, 0], touch[e, 1]
+            ci, cj = comp[i], comp[j]
+            if small[ci] and cj < ci:
+                a, b = max(start[i], start[j]), min(end[i], end[j]) - 1
+                x0 = start[root_run[ci]]  # of the common pixels, the farthest from c's first
+                d = 3 if row_of[i] - row_of[j] == 1 else 5
+                offer(ci, cj, i, a if abs(a - x0) > abs(b - x0) else b, d)
+            elif small[cj] and ci < cj:
+                a, b = max(start[i], start[j]), min(end[i], end[j]) - 1
+                x0 = start[root_run[cj]]
+                d = 2 if row_of[i] - row_of[j] == 1 else 4  # j's pixels see i at +y or +t
+                offer(cj, ci, j, a if abs(a - x0) > abs(b - x0) else b, d)
+        group = np.empty(k, np.int64)
+        for c in range(k):  # pointers only go back: one pass follows them
+            group[c] = group[earlier[c]] if small[c] and earlier[c] >= 0 else c
+        total = np.zeros(k, np.int64)
         for c in range(k):
-            small[c] = size[c] < limit
-        pairs = np.empty((m + n, 2), np.int64)
-        p = 0
-        for e in range(m + n - 1):
-            if e < m:
-                a, b = comp[touch[e, 0]], comp[touch[e, 1]]
-            else:  # run q and the next one (unless q ends its row)
-                q = e - m
-                a, b = comp[q], comp[q + 1] if end[q] < w else comp[q]
-            if a != b and (small[a] or small[b]):
-                pairs[p, 0], pairs[p, 1] = min(a, b), max(a, b)
-                p += 1
-        return first, start, end, comp, size, pairs[:p]
+            total[group[c]] += size[c]
+        if k > 0 and total[0] < limit:  # the first group, the one that can stay small
+            join, join_key = -1, -1
+            for e in range(m + n):
+                if e < m:
+                    a, b = group[comp[touch[e, 0]]], group[comp[touch[e, 1]]]
+                elif end[e - m] < w:
+                    a, b = group[comp[e - m]], group[comp[e - m + 1]]
+                else:
+                    continue
+                if a != b and (a == 0 or b == 0):
+                    o = a + b
+                    if total[o] * (k + 1) + o > join_key:
+                        join, join_key = o, total[o] * (k + 1) + o
+            if join >= 0:
+                for c in range(k):
+                    if group[c] == join:
+                        group[c] = 0
+        new = np.empty(k, np.int64)
+        count = 0
+        for c in range(k):  # groups renumbered in raster order (a group's name: its first)
+            if group[c] == c:
+                new[c] = count
+                count += 1
+        label = np.empty(n, np.int64)
+        for i in range(n):
+            label[i] = new[group[comp[i]]]
+        return first, start[:n], end, label
 
     @numba.njit(nogil=True, cache=cache)
-    def paint(first, start, end, comp, new, out):
-        """Each run's pixels of ``out`` (T, H, W) get its component's new label."""
+    def paint(first, start, end, label, out):
+        """Each run's pixels of ``out`` (T, H, W) get the run's label."""
         w = out.shape[2]
         flat = out.reshape(-1)
         for r in range(len(first) - 1):
             for i in range(first[r], first[r + 1]):
-                v = new[comp[i]]
+                v = label[i]
                 for x in range(r * w + start[i], r * w + end[i]):
                     flat[x] = v
 
-    return _Kernels(refine, pairs, kmeans, place, merge, runs, paint)
+    return _Kernels(refine, kmeans, place, merged_runs, paint)
 
 
 class _Kernels:
-    def __init__(self, refine, pairs, kmeans, place, merge, runs, paint) -> None:
-        self.refine, self.pairs, self.kmeans, self.place = refine, pairs, kmeans, place
-        self.merge, self.runs, self.paint = merge, runs, paint
+    def __init__(self, refine, kmeans, place, merged_runs, paint) -> None:
+        self.refine, self.kmeans, self.place = refine, kmeans, place
+        self.merged_runs, self.paint = merged_runs, paint

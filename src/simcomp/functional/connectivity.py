@@ -164,21 +164,22 @@ def _components_cpu(labels: torch.Tensor, span: int | None = None) -> tuple[torc
 def merge_small_components(
     comp: torch.Tensor, min_size: torch.Tensor, weight: float = 1.0
 ) -> torch.Tensor:
-    """Merge every region smaller than ``min_size`` into a neighbour, exactly and deterministically.
+    """Merge every region smaller than ``min_size`` into a neighbour, as scikit-image's SLIC does.
 
-    Rounds of one rule until no small region has a neighbour: a small region joins the
-    neighbour that is largest by (size, id); of two small regions that are each other's
-    largest neighbour, the smaller joins the larger. Those choices form a forest (no cycle can
-    pass through more than two regions, as the keys grow along every other step of a path),
-    whose trees become the next round's regions. Each round every small region that has a
-    neighbour merges with at least one other, so rounds are few (one or two on SLIC labels).
-    Unions of adjacent connected regions stay connected, so afterwards every region is one
-    6-connected region of at least ``min_size`` pixels, unless it has no neighbour at all
-    (a clip smaller than ``min_size``).
-
-    The rounds run on the graph of adjacent regions (its edges found once, in one pass over
-    the voxels); on CUDA that costs a few host syncs per call, for the graph's sizes and the
-    stopping test.
+    scikit-image's rule (``_enforce_label_connectivity_cython``), made order-free: regions
+    are taken in the raster order of their first voxels, and a small one joins the
+    neighbour, among the regions before it, that a breadth-first search from its first voxel
+    meets last. Here "last" is the largest key (search distance, raster index of the voxel,
+    direction in scikit-image's order +x, -x, +y, -y, +t, -t), with the search distance taken
+    as the L1 distance from the first voxel: scikit-image's own order within one distance is
+    its queue's, which no parallel pass can replay; the two agree exactly on pieces of up to
+    two voxels. Each small region thus points at an earlier one, and follows the pointers to
+    a region that is not small, so every group holds a region of at least ``min_size``
+    pixels, and stays connected. The one region with no earlier neighbour is a clip's first
+    (at its first voxel): where its group is still small it joins its largest neighbouring
+    group (scikit-image gives it the next new label, which need not touch it). So afterwards
+    every region is one 6-connected region of at least ``min_size`` pixels, unless the clip
+    itself is smaller. Unlike scikit-image, supervoxels over 3 times the mean size are not cut.
 
     Args:
         comp: (B, T, H, W) regions from :func:`connected_components` (numbered per clip from
@@ -196,9 +197,11 @@ def merge_small_components(
     """
     check_tensor("comp", comp, ("B", "T", "H", "W"), dtype="int")
     check_tensor("min_size", min_size, (comp.shape[0],), dtype="float")
-    b = comp.shape[0]
     if comp.numel() == 0:
         return comp.long()
+    if cpu_kernels.available(comp):  # the components of components are themselves
+        return cpu_kernels.connected_and_merged(comp, min_size, weight)
+    b = comp.shape[0]
     per_clip = comp.reshape(b, -1).long().amax(1) + 1  # regions per clip
     regions = comp.long() + (_first_ids(per_clip) + 1).view(b, 1, 1, 1)
     return _merge_regions(regions, per_clip, min_size, weight)
@@ -211,17 +214,28 @@ def _merge_regions(
     dev = regions.device
     b = regions.shape[0]
     k = int(per_clip.sum())
-    start = _first_ids(per_clip)
     size = _region_sizes(regions.view(-1), k + 1)[1:]  # region i + 1's size at i
     clip_of = torch.repeat_interleave(torch.arange(b, device=dev), per_clip, output_size=k)
     limit = min_size.to(dev).float()[clip_of] / weight  # per region, in voxels
     small = size < limit
-    # Regions only grow, so a pair of regions that are both large never takes part.
-    group = _merge_on_graph(size, limit, _adjacent_pairs(regions, k, small, size))
-    # Renumber the surviving groups per clip, in raster order (a group's first region is its
-    # smallest id, and ids already follow raster order).
-    survivor = group == torch.arange(k, device=dev)
+    idx = torch.arange(k, device=dev)
+    earlier, mine, other = _earlier_neighbour(regions, k, small)  # (pairs flattened)
+    group = torch.where(small & (earlier >= 0), earlier, idx)
+    for _ in range(max(1, k.bit_length())):  # pointer jumping: pointers only go back
+        group = group[group]
+    # A group still small (only a clip's first region's can be) joins its largest neighbour,
+    # which takes the first region's name.
+    total = torch.zeros_like(size).scatter_add_(0, group, size)
+    lonely = (total < limit) & (group == idx)
+    gm, go = group[mine], group[other]
+    key = torch.where(lonely[gm] & (gm != go), total[go] * (k + 1) + go, -1)
+    best = torch.full_like(idx, -1).scatter_reduce_(0, gm, key, "amax")
+    target = torch.where(lonely & (best >= 0), best % (k + 1), idx)
+    group = idx.clone().scatter_reduce_(0, target, idx, "amin")[group]
+    # Renumber the groups per clip in raster order (a group's name is its first region).
+    survivor = group == idx
     rank = survivor.cumsum(0) - 1
+    start = _first_ids(per_clip)
     before = rank[start]  # survivors in earlier clips: a clip's region 0 always survives
     new = torch.cat((rank.new_zeros(1), rank[group] - before[clip_of]))  # by id from 1
     # index_select: on the CPU twice as fast as new[regions]
@@ -235,100 +249,50 @@ def _region_sizes(regions: torch.Tensor, k: int) -> torch.Tensor:
     return torch.bincount(regions, minlength=k)
 
 
-def _adjacent_pairs(
-    compact: torch.Tensor, k: int, wanted: torch.Tensor, size: torch.Tensor
-) -> torch.Tensor:
-    """Pairs (a, b), a <= b, of regions that touch across a face, one of them ``wanted``.
+# scikit-image's search order of the six face neighbours: +x, -x, +y, -y, +t, -t
+_KEY_SHIFT = 44  # key = distance << 44 | raster index << 3 | direction
 
-    The voxels hold ids from 1 (region i as i + 1, see :func:`_regions`); pairs name regions
-    from 0.
 
-    Only the voxels of wanted regions (small pieces) are visited: each looks at its six face
-    neighbours by index arithmetic (at the clip's edge, at itself). On the CPU neighbours in
-    the same region are dropped and a pair may repeat (the merge does not mind; making them
-    unique sorted millions of pairs on fragmented pooled labels, the merge's largest cost);
-    with numba a kernel makes them in one pass (:func:`simcomp.cpu_kernels.adjacent_pairs`,
-    the same pairs but fewer repeats). On CUDA, where a mask would make the host wait, they
-    become (k, k), a self-pair of a region that does not exist, which the merge ignores, and
-    the pairs are made unique.
+def _earlier_neighbour(
+    regions: torch.Tensor, k: int, small: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per small region, the earlier region its search meets last (see merge_small_components).
+
+    Only the voxels of small regions are visited: each looks at its six face neighbours by
+    index arithmetic (at the clip's edge, at itself, which never counts).
 
     Args:
-        compact: (B, T, H, W) global region ids from 1 to ``k``.
+        regions: (B, T, H, W) global region ids from 1 to ``k`` (region i as i + 1).
         k: the number of regions.
-        wanted: (K,) bool.
-        size: (K,) voxels per region (the kernel's output bound).
+        small: bool (K,).
 
     Returns:
-        (E, 2) long.
+        earlier long (K,): the region met last, -1 for none (or not small); and, as (6 N,)
+        each, the region of each visited voxel and of each of its neighbours, from 0 (a
+        voxel's own at an edge): every pair of touching regions of which one is small.
     """
-    _, t, h, w = compact.shape
-    flat = compact.reshape(-1)
-    wanted = torch.cat((wanted.new_zeros(1), wanted))  # by id from 1
-    if cpu_kernels.available(compact):  # one pass, no index tensors
-        return cpu_kernels.adjacent_pairs(compact, wanted, int(size[wanted[1:]].sum()))
-    at = wanted.index_select(0, flat).nonzero().view(-1)  # voxels of wanted regions
-    axes = ((at % w, w, 1), (at // w % h, h, w), (at // (w * h) % t, t, w * h))
-    steps = []
-    for coord, extent, stride in axes:
-        steps.append(torch.where(coord > 0, -stride, 0))
-        steps.append(torch.where(coord < extent - 1, stride, 0))
-    mine = flat[at][:, None].long() - 1
+    _, t, h, w = regions.shape
+    flat = regions.reshape(-1)
+    wanted = torch.cat((small.new_zeros(1), small))  # by id from 1
+    at = wanted.index_select(0, flat).nonzero().view(-1)  # voxels of small regions
+    mine = flat[at].long() - 1
+    first = torch.full((k,), flat.numel(), device=flat.device).scatter_reduce_(0, mine, at, "amin")[
+        mine
+    ]  # each voxel's region's first voxel
+    coords = [(at % w, first % w, w, 1), (at // w % h, first // w % h, h, w)]
+    coords.append((at // (w * h) % t, first // (w * h) % t, t, w * h))
+    steps, dist = [], torch.zeros_like(at)
+    for mine_c, first_c, extent, stride in coords:
+        steps.append(torch.where(mine_c < extent - 1, stride, 0))
+        steps.append(torch.where(mine_c > 0, -stride, 0))
+        dist += (mine_c - first_c).abs()
     other = flat[at[:, None] + torch.stack(steps, 1)].long() - 1  # (N, 6)
-    span = k + 1
-    keys = torch.minimum(mine, other) * span + torch.maximum(mine, other)
-    touch = other != mine
-    if keys.is_cuda:
-        keys = torch.unique(torch.where(touch, keys, k * span + k))
-    else:
-        keys = keys[touch]
-    return torch.stack((keys // span, keys % span), 1)
-
-
-def _merge_on_graph(size: torch.Tensor, limit: torch.Tensor, edges: torch.Tensor) -> torch.Tensor:
-    """The rounds of :func:`merge_small_components` on a region graph.
-
-    Args:
-        size: (K,) voxels per region (regions in the order of their smallest index).
-        limit: (K,) the smallest kept size of each region's clip, in voxels.
-        edges: (E, 2) adjacent region pairs; pairs of one region, or naming region K, are
-            ignored.
-
-    Returns:
-        (K,) each region's group, named by the group's first region.
-    """
-    if cpu_kernels.available(size):  # the same rounds, in one kernel call
-        return cpu_kernels.merge_groups(size, limit, edges)
-    k = len(size)
-    dev = size.device
-    # One spare region K (size 0: never small, never anyone's choice) for the ignored pairs.
-    size = torch.cat((size, size.new_zeros(1)))
-    limit = torch.cat((limit, limit.new_zeros(1)))
-    idx = torch.arange(k + 1, device=dev)
-    group = idx.clone()  # region -> its current group (a region index)
-    a, c = edges[:, 0], edges[:, 1]
-    jumps = max(1, (k + 1).bit_length())  # pointer jumping: enough for any tree depth
-    while True:
-        key = size * (k + 1) + idx  # a total order: size, then index
-        other = a != c
-        best = torch.full_like(idx, -1)
-        best.scatter_reduce_(0, a, torch.where(other, key[c], -1), "amax")
-        best.scatter_reduce_(0, c, torch.where(other, key[a], -1), "amax")
-        point = (size < limit) & (size > 0) & (best >= 0)
-        if not bool(point.any()):  # the one host sync of a round
-            return group[:k]
-        target = torch.where(point, best % (k + 1), idx)
-        # Of two small regions that pick each other, the larger (by key) stays the root.
-        mutual = (target[target] == idx) & point & (key > key[target])
-        target = torch.where(mutual, idx, target)
-        for _ in range(jumps):
-            target = target[target]
-        # Name each tree by its first region, so ids stay canonical.
-        first = torch.full_like(idx, k + 1).scatter_reduce_(0, target, idx, "amin")
-        root = first[target]
-        size = torch.zeros_like(size).scatter_add_(0, root, size)
-        group = root[group]
-        a, c = root[a], root[c]
-        if not a.is_cuda:  # pairs of two kept groups never matter again: drop them
-            small = size < limit
-            keep = (small[a] | small[c]) & (a != c)
-            a, c = a[keep], c[keep]
+    raster = at % (t * h * w)
+    key = (dist << _KEY_SHIFT | raster << 3)[:, None] + torch.arange(6, device=at.device)
+    key = torch.where(other < mine[:, None], key, -1)
+    best = torch.full((k,), -1, device=at.device).scatter_reduce_(0, mine, key.amax(1), "amax")
+    hit = (key == best[mine][:, None]) & (key >= 0)
+    earlier = torch.full((k,), -1, device=at.device).scatter_reduce_(
+        0, mine[:, None].expand(-1, 6).reshape(-1), torch.where(hit, other, -1).view(-1), "amax"
+    )
+    return earlier, mine[:, None].expand(-1, 6).reshape(-1), other.view(-1)

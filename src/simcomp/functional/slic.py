@@ -454,27 +454,21 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
                 labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
                 centres = _means(data, labels, k, centres)
     low = labels.view(b, t, hs, ws)
-    if enforce_connectivity:
-        min_size = min_size_factor * t * h * w / valid.sum(1).float()
-        low = _connected_and_merged(low, min_size, float(s * s), span=k)
-    if s == 1:  # k-means ran on the pixels themselves: nothing to refine
-        return low
-    if enforce_connectivity:
-        # ids are compact per clip: on the CPU their largest bounds them at no cost (on CUDA
-        # reading it would make the host wait)
-        k = low[0].numel() if low.is_cuda else int(low.max()) + 1
-        centres = _means(data, low.view(b, -1), k, torch.zeros(b, k, c + 3, device=dev))
-    if kernels and source.c <= 16 and cuda_kernels.available(low):
-        labels = cuda_kernels.slic_refine(source, scale, low, centres, step)
-    elif kernels and cpu_kernels.available(low):
-        labels = cpu_kernels.slic_refine(source, scale, low, centres, step)
+    if s > 1:  # the k-means ran on pooled cells: each pixel chooses among its cell's labels
+        if kernels and source.c <= 16 and cuda_kernels.available(low):
+            labels = cuda_kernels.slic_refine(source, scale, low, centres, step)
+        elif kernels and cpu_kernels.available(low):
+            labels = cpu_kernels.slic_refine(source, scale, low, centres, step)
+        else:
+            labels = _assign_full_resolution(source, scale, low, centres, step)
     else:
-        labels = _assign_full_resolution(source, scale, low, centres, step)
+        labels = low
     if enforce_connectivity:
-        # The pixel-level choice in boundary cells leaves ~1% of pixels in islands; the same
-        # pass at full resolution gives each island to a neighbour, so every label is one
-        # 6-connected region of at least min_size_factor of the mean size, as scikit-image's.
-        labels = _connected_and_merged(labels, min_size, span=k)  # ids of low: below k
+        # Once, on the pixels, as scikit-image does after its k-means. A merge on the pooled
+        # grid as well, before the full-resolution step, agreed less with scikit-image's
+        # labels (adjusted Rand index 0.65 against 0.83 on real photos at n = 10).
+        min_size = min_size_factor * t * h * w / valid.sum(1).float()
+        labels = _connected_and_merged(labels, min_size, span=k)
     return labels
 
 
