@@ -219,17 +219,22 @@ def _merge_regions(
     limit = min_size.to(dev).float()[clip_of] / weight  # per region, in voxels
     small = size < limit
     idx = torch.arange(k, device=dev)
-    earlier, mine, other = _earlier_neighbour(regions, k, small)  # (pairs flattened)
-    group = torch.where(small & (earlier >= 0), earlier, idx)
+    faces = _Faces(regions, small)
+    group = torch.where(small, faces.earlier_met_last(k), -1)
+    group = torch.where(group >= 0, group, idx)
     for _ in range(max(1, k.bit_length())):  # pointer jumping: pointers only go back
         group = group[group]
     # A group still small (only a clip's first region's can be) joins its largest neighbour,
     # which takes the first region's name.
     total = torch.zeros_like(size).scatter_add_(0, group, size)
     lonely = (total < limit) & (group == idx)
-    gm, go = group[mine], group[other]
-    key = torch.where(lonely[gm] & (gm != go), total[go] * (k + 1) + go, -1)
-    best = torch.full_like(idx, -1).scatter_reduce_(0, gm, key, "amax")
+    best = torch.full_like(idx, -1)
+    gm = group[faces.mine]
+    for other, _ in faces.neighbours():
+        go = group[other]
+        best.scatter_reduce_(
+            0, gm, torch.where(lonely[gm] & (gm != go), total[go] * (k + 1) + go, -1), "amax"
+        )
     target = torch.where(lonely & (best >= 0), best % (k + 1), idx)
     group = idx.clone().scatter_reduce_(0, target, idx, "amin")[group]
     # Renumber the groups per clip in raster order (a group's name is its first region).
@@ -249,50 +254,53 @@ def _region_sizes(regions: torch.Tensor, k: int) -> torch.Tensor:
     return torch.bincount(regions, minlength=k)
 
 
-# scikit-image's search order of the six face neighbours: +x, -x, +y, -y, +t, -t
-_KEY_SHIFT = 44  # key = distance << 44 | raster index << 3 | direction
+class _Faces:
+    """The voxels of small regions and their six face neighbours (region ids from 1 to K).
 
-
-def _earlier_neighbour(
-    regions: torch.Tensor, k: int, small: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per small region, the earlier region its search meets last (see merge_small_components).
-
-    Only the voxels of small regions are visited: each looks at its six face neighbours by
-    index arithmetic (at the clip's edge, at itself, which never counts).
-
-    Args:
-        regions: (B, T, H, W) global region ids from 1 to ``k`` (region i as i + 1).
-        k: the number of regions.
-        small: bool (K,).
-
-    Returns:
-        earlier long (K,): the region met last, -1 for none (or not small); and, as (6 N,)
-        each, the region of each visited voxel and of each of its neighbours, from 0 (a
-        voxel's own at an edge): every pair of touching regions of which one is small.
+    Neighbours come by index arithmetic, one direction at a time in scikit-image's search
+    order (+x, -x, +y, -y, +t, -t), so every temporary holds one value per visited voxel; at
+    the clip's edge a voxel's neighbour is itself, which never counts.
     """
-    _, t, h, w = regions.shape
-    flat = regions.reshape(-1)
-    wanted = torch.cat((small.new_zeros(1), small))  # by id from 1
-    at = wanted.index_select(0, flat).nonzero().view(-1)  # voxels of small regions
-    mine = flat[at].long() - 1
-    first = torch.full((k,), flat.numel(), device=flat.device).scatter_reduce_(0, mine, at, "amin")[
-        mine
-    ]  # each voxel's region's first voxel
-    coords = [(at % w, first % w, w, 1), (at // w % h, first // w % h, h, w)]
-    coords.append((at // (w * h) % t, first // (w * h) % t, t, w * h))
-    steps, dist = [], torch.zeros_like(at)
-    for mine_c, first_c, extent, stride in coords:
-        steps.append(torch.where(mine_c < extent - 1, stride, 0))
-        steps.append(torch.where(mine_c > 0, -stride, 0))
-        dist += (mine_c - first_c).abs()
-    other = flat[at[:, None] + torch.stack(steps, 1)].long() - 1  # (N, 6)
-    raster = at % (t * h * w)
-    key = (dist << _KEY_SHIFT | raster << 3)[:, None] + torch.arange(6, device=at.device)
-    key = torch.where(other < mine[:, None], key, -1)
-    best = torch.full((k,), -1, device=at.device).scatter_reduce_(0, mine, key.amax(1), "amax")
-    hit = (key == best[mine][:, None]) & (key >= 0)
-    earlier = torch.full((k,), -1, device=at.device).scatter_reduce_(
-        0, mine[:, None].expand(-1, 6).reshape(-1), torch.where(hit, other, -1).view(-1), "amax"
-    )
-    return earlier, mine[:, None].expand(-1, 6).reshape(-1), other.view(-1)
+
+    def __init__(self, regions: torch.Tensor, small: torch.Tensor) -> None:
+        _, self.t, self.h, self.w = regions.shape
+        self.flat = regions.reshape(-1)
+        wanted = torch.cat((small.new_zeros(1), small))  # by id from 1
+        self.at = wanted.index_select(0, self.flat).nonzero().view(-1)  # (N,) voxel indices
+        self.mine = self.flat[self.at].long() - 1  # (N,) their regions, from 0
+
+    def neighbours(self):
+        """(region (N,) from 0, direction) of each voxel's neighbour, per direction."""
+        at, t, h, w = self.at, self.t, self.h, self.w
+        d = 0
+        for coord, extent, stride in (
+            (at % w, w, 1),
+            (at // w % h, h, w),
+            (at // (w * h) % t, t, w * h),
+        ):
+            for step, inside in ((stride, coord < extent - 1), (-stride, coord > 0)):
+                yield self.flat[at + torch.where(inside, step, 0)].long() - 1, d
+                d += 1
+
+    def earlier_met_last(self, k: int) -> torch.Tensor:
+        """Per small region (K,), the region before it that its search meets last; -1: none.
+
+        "Last" is the largest key (L1 distance from the region's first voxel, raster index
+        of the voxel, direction), see :func:`merge_small_components`.
+        """
+        at, mine, t, h, w = self.at, self.mine, self.t, self.h, self.w
+        first = torch.full((k,), self.flat.numel(), device=at.device)
+        first = first.scatter_reduce_(0, mine, at, "amin")[mine]  # each region's first voxel
+        dist = (at % w - first % w).abs() + (at // w % h - first // w % h).abs()
+        dist += (at // (w * h) - first // (w * h)).abs()  # (clips: the same in both)
+        base = dist << 44 | (at % (t * h * w)) << 3  # key = distance, raster index, direction
+        key, met = torch.full_like(at, -1), torch.full_like(at, -1)
+        for other, d in self.neighbours():  # a later direction wins a tie of its voxel
+            before = other < mine
+            key = torch.where(before, base + d, key)
+            met = torch.where(before, other, met)
+        best = torch.full((k,), -1, device=at.device).scatter_reduce_(0, mine, key, "amax")
+        hit = (key == best[mine]) & (key >= 0)
+        return torch.full((k,), -1, device=at.device).scatter_reduce_(
+            0, mine, torch.where(hit, met, -1), "amax"
+        )
