@@ -417,10 +417,13 @@ def _compile(numba, cache: bool):
         best = np.full(k, -1, np.int64)
         earlier = np.full(k, -1, np.int64)
         shift = np.int64(1) << 44
+        at = np.empty((k, 3), np.int32)  # each component's first pixel (t, y, x)
+        for c in range(k):
+            p = root_run[c]
+            at[c, 0], at[c, 1], at[c, 2] = z_of[p], y_of[p], start[p]
 
         def offer(c, e, i, x, d):  # voxel (run i, x) of small c, neighbour in e < c, at d
-            p = root_run[c]
-            dist = abs(z_of[i] - z_of[p]) + abs(y_of[i] - y_of[p]) + abs(x - start[p])
+            dist = abs(z_of[i] - at[c, 0]) + abs(y_of[i] - at[c, 1]) + abs(x - at[c, 2])
             key = dist * shift + (np.int64(row_of[i]) * w + x) * 8 + d
             if key > best[c]:
                 best[c], earlier[c] = key, e
@@ -439,13 +442,13 @@ def _compile(numba, cache: bool):
             ci, cj = comp[i], comp[j]
             if small[ci] and cj < ci:
                 a, b = max(start[i], start[j]), min(end[i], end[j]) - 1
-                x0 = start[root_run[ci]]  # of the common pixels, the farthest from c's first
-                d = 3 if row_of[i] - row_of[j] == 1 else 5
+                x0 = at[ci, 2]  # of the common pixels, the farthest from c's first
+                d = 5 if z_of[i] != z_of[j] else 3
                 offer(ci, cj, i, a if abs(a - x0) > abs(b - x0) else b, d)
             elif small[cj] and ci < cj:
                 a, b = max(start[i], start[j]), min(end[i], end[j]) - 1
-                x0 = start[root_run[cj]]
-                d = 2 if row_of[i] - row_of[j] == 1 else 4  # j's pixels see i at +y or +t
+                x0 = at[cj, 2]
+                d = 4 if z_of[i] != z_of[j] else 2  # j's pixels see i at +t or +y
                 offer(cj, ci, j, a if abs(a - x0) > abs(b - x0) else b, d)
         group = np.empty(k, np.int64)
         for c in range(k):  # pointers only go back: one pass follows them
