@@ -4,13 +4,13 @@
     python benchmarks/connectivity_share.py --device cuda --batch 32
 
 Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
-every call of ``connected_and_merged`` (exact components, then the small-piece merge; on the
-pooled grid and on the pixels). On CUDA each timed section is bracketed by synchronisations,
+every call of ``connected_and_merged`` (exact components, then the small-piece merge, on the
+pixels). On CUDA each timed section is bracketed by synchronisations,
 so the sum is an upper bound of what the passes cost in the stream; on the CPU a batch's clips
 run side by side on threads, so there the timers add thread time and the share is of the
 clips' own SLIC time. Prints one line per
 measure; ``--json`` writes them. ``--parts`` also times the steps inside the passes
-(components, sizes, adjacent pairs, merge rounds); ``--profile N`` prints torch's profiler
+(the components, the merge: the torch path's, on CUDA); ``--profile N`` prints torch's profiler
 table of one call, its N costliest kernels, and the passes' share of the profiled device time
 (on CUDA: what they cost in the stream, with no synchronisation around them).
 """
@@ -59,7 +59,7 @@ def main(argv=None) -> dict:
     scale = torch.full((b,), 5e-4, device=device)
     feats = slic_features(clip.background, clip.camera_shift, scale)
     seeds, valid, step = slic_seeds((t, *size), [20] * b)
-    steps = ("_regions", "_region_sizes", "_adjacent_pairs", "_merge_on_graph")
+    steps = ("_regions", "_merge_regions")  # the torch path's (CUDA, or CPU without numba)
     spent = {"connected_and_merged": 0.0, **({k: 0.0 for k in steps} if args.parts else {})}
 
     def timed(name, fn):
