@@ -12,7 +12,10 @@ piece, and the smallest supervoxel over the mean size.
 ``--photos real`` measures instead on clips panned across real photos that the built-in set
 does not use (scikit-image's clock, moon, page, text and microaneurysms, and a second pan of
 the moon), R7's coordinates only, with a last column: the adjusted Rand index between
-simcomp's and scikit-image's labellings of the same features.
+simcomp's and scikit-image's labellings of the same features, and "merge ARI": the same
+between simcomp's small-piece merge and scikit-image's own, run on the same labels (simcomp's
+k-means and full-resolution step). ``--downsample`` sets
+slic_video's pooling (default: its own choice; 1: k-means on the pixels, as scikit-image's).
 """
 
 import argparse
@@ -23,6 +26,7 @@ import torch
 
 from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import background_clips
+from simcomp.functional.connectivity import connected_and_merged
 from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_skimage, slic_video
 from simcomp.metrics import (
@@ -71,6 +75,18 @@ def real_photo_clip(name: str, seed: int, frames: int, size: tuple[int, int], pa
     return clip[None], shift[None]
 
 
+def _both_merges(feats, seeds, valid, step, downsample):
+    """simcomp's small-piece merge and scikit-image's own, on the same k-means labels."""
+    from skimage.segmentation._slic import _enforce_label_connectivity_cython
+
+    raw = slic_video(feats, seeds, valid, step, downsample=downsample, enforce_connectivity=False)
+    min_size = int(0.5 * raw[0].numel() / int(valid.sum()))  # scikit-image's, max_size unused
+    ours = connected_and_merged(raw, torch.tensor([float(min_size)]))[0]
+    lab = raw[0].numpy().astype(np.intp)
+    theirs = _enforce_label_connectivity_cython(lab, min_size, lab.size + 1, start_label=0)
+    return ours, torch.from_numpy(theirs)
+
+
 def real_photos(args) -> None:
     rows: dict[int, list[list[float]]] = {}
     for n in (10, 20, 30):
@@ -79,12 +95,15 @@ def real_photos(args) -> None:
             feats = slic_features(background, shift, torch.tensor([5e-4]))
             seeds, valid, step = slic_seeds((args.frames, *args.size), [n])
             colour = background[0].permute(0, 2, 3, 1)
-            ours = slic_video(feats, seeds, valid, step)[0]
+            ours = slic_video(feats, seeds, valid, step, downsample=args.downsample)[0]
             ref = slic_skimage(feats, [n])[0]
             ari = adjusted_rand_index(ours, ref)
+            merge = adjusted_rand_index(*_both_merges(feats, seeds, valid, step, args.downsample))
             for key, lab in (("simcomp", ours), ("scikit-image", ref)):
-                rows.setdefault((n, key), []).append(measures(lab, colour, shift[0]) + [ari])
-    print(f"{'n':<5}{'labelling':<14}" + "".join(f"{c:>15}" for c in (*COLUMNS[:-1], "ARI")))
+                row = measures(lab, colour, shift[0]) + [ari, merge]
+                rows.setdefault((n, key), []).append(row)
+    header = (*COLUMNS[:-1], "ARI", "merge ARI")
+    print(f"{'n':<5}{'labelling':<14}" + "".join(f"{c:>15}" for c in header))
     for (n, name), values in rows.items():
         means = np.mean(values, 0)
         print(f"{n:<5}{name:<14}" + "".join(f"{v:>15.4f}" for v in means))
@@ -96,6 +115,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=31)
     ap.add_argument("--size", type=int, nargs=2, default=(240, 320), metavar=("H", "W"))
     ap.add_argument("--photos", choices=("builtin", "real"), default="builtin")
+    ap.add_argument("--downsample", type=int, default=None, help="slic_video's pooling factor")
     args = ap.parse_args()
     reuse_freed_memory()
     if args.photos == "real":
@@ -114,7 +134,7 @@ def main() -> None:
                 for name in ("simcomp", "scikit-image"):
                     start = time.perf_counter()
                     if name == "simcomp":
-                        lab = slic_video(feats, seeds, valid, step)[0]
+                        lab = slic_video(feats, seeds, valid, step, downsample=args.downsample)[0]
                     else:
                         lab = slic_skimage(feats, [n])[0]
                     took = time.perf_counter() - start

@@ -177,29 +177,28 @@ def test_merge_gives_a_piece_to_the_neighbour_scikit_image_meets_last():
 )
 def test_merge_equals_scikit_image_on_pieces_of_up_to_two_voxels(path, shape, values, seed):
     # SPEC R8: scikit-image's _enforce_label_connectivity_cython, exactly, where its search
-    # order is raster order (pieces of 1 or 2 voxels: min_size 3), the first region kept big
+    # order is raster order (pieces of 1 or 2 voxels: min_size 3), a small first region included
     from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
 
     labels = torch.randint(0, values, shape, generator=gen(seed))
-    labels[:, :2, :2] = values  # the clip's first region: 4 voxels or more where it fits
-    n = labels.numel()
-    comp = connected_components(labels[None])
-    if int((comp == 0).sum()) < 3:
-        return  # (scikit-image gives a small first region the next new label, not a neighbour)
     with_kernels = cpu_kernels._kernels
     try:
         if path == "torch":
             cpu_kernels._kernels = lambda: None
-        ours = merge_small_components(comp, torch.tensor([3.0]))
+        ours = merge_small_components(connected_components(labels[None]), torch.tensor([3.0]))
     finally:
         cpu_kernels._kernels = with_kernels
-    expected = skimage_merge(labels.numpy().astype(np.intp), 3, n + 1, start_label=0)
+    expected = skimage_merge(labels.numpy().astype(np.intp), 3, labels.numel() + 1, start_label=0)
     assert np.array_equal(ours[0].numpy(), expected)
 
 
-def test_a_small_first_region_joins_its_largest_neighbour():
-    # SPEC R8: the one piece with no region before it (scikit-image would give it the next
-    # new label, here the disconnected 3-voxel region on the right)
-    labels = torch.tensor([[[[0, 1, 1, 1, 1, 2, 0, 0, 0]]]])
+def test_a_small_first_region_joins_the_first_large_one():
+    # SPEC R8: the one piece with no region before it takes, with all that joined it, the
+    # label of the first region that is not small, as in scikit-image (which it touches)
+    from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
+
+    labels = torch.tensor([[[[0, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3]]]])
     merged = merge_small_components(connected_components(labels), torch.tensor([3.0]))
-    assert merged.tolist() == [[[[0, 0, 0, 0, 0, 0, 1, 1, 1]]]]
+    assert merged.tolist() == [[[[0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]]]]
+    expected = skimage_merge(labels[0].numpy().astype(np.intp), 3, 12, start_label=0)
+    assert np.array_equal(merged[0].numpy(), expected)

@@ -201,8 +201,9 @@ def test_only_the_supervoxel_merge_makes_the_host_wait():  # no host sync inside
     pipe = doersch2019(crop_size=64, occlusion=False)
     pipe(clip, gen(0))  # warm-up: kernel compiles, FFT plans
     assert _syncs(lambda: pipe(clip, gen(1))) == 0
-    # SLIC's exact small-piece merge sizes its region graph and tests for its end on the host
-    # (simcomp.functional.connectivity): a few waits per call, the only ones in the preset.
+    # SLIC's exact small-piece merge counts the regions and finds the small ones' voxels on
+    # the host (simcomp.functional.connectivity): a few waits per call, the only ones in the
+    # preset.
     full = doersch2019(crop_size=64)
     full(clip, gen(0))
     waits = _syncs(lambda: full(clip, gen(1)))

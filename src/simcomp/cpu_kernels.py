@@ -333,8 +333,8 @@ def _compile(numba, cache: bool):
         The runs' components (union-find over runs, roots the first run, so numbered in
         raster order), their sizes, and merge_small_components' rule on them: each small
         component points at the earlier neighbour with the largest key (L1 distance from
-        its first pixel, raster index, direction), the pointers are followed, and a first
-        component whose group stays small joins its largest neighbouring group.
+        its first pixel, raster index, direction), the pointers are followed, and a small
+        first component's group joins the first large component's.
 
         Returns each row's first run (T * H + 1,), the runs' starts and ends, and their labels.
         """
@@ -453,25 +453,13 @@ def _compile(numba, cache: bool):
         group = np.empty(k, np.int64)
         for c in range(k):  # pointers only go back: one pass follows them
             group[c] = group[earlier[c]] if small[c] and earlier[c] >= 0 else c
-        total = np.zeros(k, np.int64)
-        for c in range(k):
-            total[group[c]] += size[c]
-        if k > 0 and total[0] < limit:  # the first group, the one that can stay small
-            join, join_key = -1, -1
-            for e in range(m + n):
-                if e < m:
-                    a, b = group[comp[touch[e, 0]]], group[comp[touch[e, 1]]]
-                elif end[e - m] < w:
-                    a, b = group[comp[e - m]], group[comp[e - m + 1]]
-                else:
-                    continue
-                if a != b and (a == 0 or b == 0):
-                    o = a + b
-                    if total[o] * (k + 1) + o > join_key:
-                        join, join_key = o, total[o] * (k + 1) + o
-            if join >= 0:
+        if k > 0 and small[0]:  # a small first region's group joins the first large one's
+            big = 0
+            while big < k and small[big]:
+                big += 1
+            if big < k:
                 for c in range(k):
-                    if group[c] == join:
+                    if group[c] == big:
                         group[c] = 0
         new = np.empty(k, np.int64)
         count = 0
