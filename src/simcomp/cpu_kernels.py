@@ -377,7 +377,7 @@ def _compile(numba, cache: bool):
         # runs that touch across a row (step 1) or a frame (step 0): united when of one label,
         # else kept for the merge (two rows partition [0, w) alike: each step visits one
         # overlapping pair, < 2 per run)
-        touch = np.empty((4 * n + 1, 2), np.int64)
+        touch = np.empty((4 * n + 1, 2), np.int32)
         m = 0
         for r in range(rows):
             i_end = first[r + 1]
@@ -399,8 +399,8 @@ def _compile(numba, cache: bool):
                     ei, ej = end[i], end[j]
                     i += ei <= ej
                     j += ej <= ei
-        comp = np.empty(n, np.int64)
-        root_run = np.empty(n, np.int64)
+        comp = np.empty(n, np.int32)
+        root_run = np.empty(n, np.int32)
         k = 0
         for i in range(n):
             root = _find(parent, i)
@@ -415,7 +415,7 @@ def _compile(numba, cache: bool):
             size[comp[i]] += end[i] - start[i]
         small = size < limit
         best = np.full(k, -1, np.int64)
-        earlier = np.full(k, -1, np.int64)
+        earlier = np.full(k, -1, np.int32)
         shift = np.int64(1) << 44
         at = np.empty((k, 3), np.int32)  # each component's first pixel (t, y, x)
         for c in range(k):
@@ -450,7 +450,7 @@ def _compile(numba, cache: bool):
                 x0 = at[cj, 2]
                 d = 4 if z_of[i] != z_of[j] else 2  # j's pixels see i at +t or +y
                 offer(cj, ci, j, a if abs(a - x0) > abs(b - x0) else b, d)
-        group = np.empty(k, np.int64)
+        group = np.empty(k, np.int32)
         for c in range(k):  # pointers only go back: one pass follows them
             group[c] = group[earlier[c]] if small[c] and earlier[c] >= 0 else c
         if k > 0 and small[0]:  # a small first region's group joins the first large one's

@@ -171,16 +171,18 @@ def merge_small_components(
     neighbour, among the regions before it, that a breadth-first search from its first voxel
     meets last. Here "last" is the largest key (L1 distance of the voxel from the first,
     its raster index, the direction in scikit-image's order +x, -x, +y, -y, +t, -t):
-    scikit-image's order is its search queue's, which no parallel pass can replay; the two
+    scikit-image's order is its search queue's, which no parallel pass can replay. The two
     agree exactly on pieces of up to two voxels, and on SLIC's labels of real photos give
-    the same label to 98-99% of the pixels (adjusted Rand index 0.95-0.98). Each small region thus points at an earlier one, and follows the pointers to
-    a region that is not small, so every group holds a region of at least ``min_size``
-    pixels, and stays connected. The one region with no earlier neighbour is a clip's first
-    (at its first voxel): where it is small, its group joins the first region that is not
-    small, as in scikit-image, where both take its first label (the two touch). So
-    afterwards every region is one 6-connected region of at least ``min_size`` pixels,
-    unless the clip has none that large (then it is one region, as in scikit-image). Unlike
-    scikit-image, supervoxels over 3 times the mean size are not cut.
+    the same label to 98-99% of the pixels (adjusted Rand index 0.95-0.97).
+
+    Each small region thus points at an earlier one; following the pointers ends at a
+    region that is not small, so every group holds a region of at least ``min_size`` pixels
+    and is connected. The one region with no earlier neighbour is a clip's first (at its
+    first voxel): where it is small, its group joins the first region that is not small, as
+    in scikit-image, where both take its first label (the two touch). So afterwards every
+    region is one 6-connected region of at least ``min_size`` pixels, unless the clip has
+    none that large (then it is one region, as in scikit-image). Unlike scikit-image,
+    supervoxels over 3 times the mean size are not cut.
 
     Args:
         comp: (B, T, H, W) regions from :func:`connected_components` (numbered per clip from
