@@ -106,7 +106,7 @@ def test_without_numba_the_torch_step_runs(monkeypatch):
 
 @pytest.mark.parametrize("n", [8, 20])
 def test_kmeans_kernel_matches_the_torch_steps(n):  # SPEC R6, SPEC R8: k-means on the grid
-    from simcomp.functional.slic import _assign, _means
+    from simcomp.functional.slic import _assign, _means, _windows
 
     g = gen(4)
     t, ny, nx = 5, 12, 16
@@ -114,15 +114,16 @@ def test_kmeans_kernel_matches_the_torch_steps(n):  # SPEC R6, SPEC R8: k-means 
     axes = (torch.arange(t).float(), torch.arange(ny) * 4 + 1.5, torch.arange(nx) * 4 + 1.5)
     seeds, valid, step = slic_seeds((t, ny * 4, nx * 4), [n])
     start = torch.cat((torch.rand(1, seeds.shape[1], 5, generator=g) * 30, seeds), -1)
-    labels, centres = cpu_kernels.slic_kmeans(pooled, start, valid, axes, step, 1)
-    ref = _assign(pooled, axes, start, step, valid)
+    windows = _windows((t, ny * 4, nx * 4), valid)
+    labels, centres = cpu_kernels.slic_kmeans(pooled, start, valid, axes, step, windows, 1)
+    ref = _assign(pooled, axes, start, step, valid, windows)
     coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(1, -1, 3)
     ref_centres = _means(torch.cat((pooled, coords), -1), ref, start.shape[1], start)
     assert labels.shape == ref.shape and labels.dtype == torch.long
     assert (labels == ref).float().mean() > 0.999
     torch.testing.assert_close(centres, ref_centres, rtol=1e-4, atol=1e-3)
     # no iteration: the labels stay 0 and the centres where they started
-    none, kept = cpu_kernels.slic_kmeans(pooled, start, valid, axes, step, 0)
+    none, kept = cpu_kernels.slic_kmeans(pooled, start, valid, axes, step, windows, 0)
     assert not none.any() and torch.equal(kept, start)
 
 

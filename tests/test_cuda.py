@@ -10,7 +10,14 @@ import torch
 import simcomp.cuda
 from simcomp.data.synthetic import background_clips
 from simcomp.functional.occlusion import slic_features
-from simcomp.functional.slic import _assign, _means, slic_compensated, slic_seeds, slic_video
+from simcomp.functional.slic import (
+    _assign,
+    _means,
+    _windows,
+    slic_compensated,
+    slic_seeds,
+    slic_video,
+)
 from tests.helpers import gen
 
 KERNELS = sorted(Path(simcomp.cuda.__file__).parent.glob("*.cu"))
@@ -90,6 +97,7 @@ def test_kernel_steps_match_torch():  # SPEC R6, SPEC R8
         pytest.skip("CuPy is not installed")
     feats = _features("cuda")[..., :5].reshape(2, -1, 5)
     seeds, valid, step = slic_seeds((9, 96, 128), [12, 20])
+    windows = _windows((9, 96, 128), valid).cuda()
     seeds, valid, step = seeds.cuda(), valid.cuda(), step.cuda()
     axes = (
         torch.arange(9.0, device="cuda"),
@@ -104,8 +112,8 @@ def test_kernel_steps_match_torch():  # SPEC R6, SPEC R8
         ),
         -1,
     )
-    ref = _assign(feats, axes, centres, step, valid)
-    ours = simcomp.cuda.slic_assign(feats, centres, valid, axes, step)
+    ref = _assign(feats, axes, centres, step, valid, windows)
+    ours = simcomp.cuda.slic_assign(feats, centres, valid, axes, step, windows)
     assert (ref == ours).float().mean() > 0.999
     k = seeds.shape[1]
     torch.testing.assert_close(

@@ -291,20 +291,32 @@ def test_cells_gathered_by_flat_offsets(channels_first):  # SPEC R6: the full-re
 
 def test_kmeans_assignment_skips_only_padding():  # SPEC R6
     # Each clip is scored against its centres up to its last valid seed: the same argmin as
-    # over the whole padded grid, where padded seeds are infinitely far.
-    from simcomp.functional.slic import _assign
+    # over the whole padded grid, where padded seeds are infinitely far; windows as
+    # scikit-image's, -w - 1 < p - c <= w per axis.
+    from simcomp.functional.slic import _assign, _windows
 
     seeds, valid, step = slic_seeds((3, 24, 32), [2, 12, 6])  # three grid sizes, padded
+    windows = _windows((3, 24, 32), valid)
     f = torch.rand(3, 3 * 6 * 8, 5, generator=gen(6))
     axes = (torch.arange(3.0), torch.arange(6.0) * 4 + 1.5, torch.arange(8.0) * 4 + 1.5)
     centres = torch.cat((torch.rand(3, seeds.shape[1], 5, generator=gen(7)), seeds), -1)
     pos = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(1, -1, 1, 3)
     delta = pos - centres[:, None, :, 5:]  # (B, N, K, 3)
-    inside = (delta.abs() <= 2 * step.view(3, 1, 1, 1)).all(-1) & valid[:, None]
+    w = windows.view(3, 1, 1, 3)
+    inside = ((delta > -w - 1) & (delta <= w)).all(-1) & valid[:, None]
     d = ((f[:, :, None] - centres[:, None, :, :5]) ** 2).sum(-1)
     d = d + (delta**2).sum(-1) / step.view(3, 1, 1) ** 2
     expected = torch.where(inside, d, float("inf")).argmin(-1)
-    assert torch.equal(_assign(f, axes, centres, step, valid), expected)
+    assert torch.equal(_assign(f, axes, centres, step, valid, windows), expected)
+
+
+def test_search_windows_are_scikit_image_s():  # SPEC R6
+    # twice the steps of the grid of as many seeds as were placed, not of the n asked for
+    from simcomp.functional.slic import _windows
+
+    seeds, valid, step = slic_seeds((31, 240, 320), [10, 20])
+    assert valid.sum(1).tolist() == [12, 20] and step.tolist() == [88.0, 62.0]
+    assert _windows((31, 240, 320), valid).tolist() == [[62.0, 160.0, 160.0], [62.0, 124.0, 124.0]]
 
 
 def test_compensated_slic_refuses_inputs_on_another_device():  # SPEC R7: at the door

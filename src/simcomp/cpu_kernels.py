@@ -58,7 +58,7 @@ def available(x: torch.Tensor) -> bool:
     return not x.is_cuda and _kernels() is not None
 
 
-def slic_kmeans(pooled, centres, valid, axes, step, iterations):
+def slic_kmeans(pooled, centres, valid, axes, step, windows, iterations):
     """CPU twin of the torch k-means loop of SLIC (``_assign`` then ``_means``, repeated).
 
     Args:
@@ -67,6 +67,7 @@ def slic_kmeans(pooled, centres, valid, axes, step, iterations):
         valid: bool (B, K), which seeds exist.
         axes: the grid's coordinates (t (T,), y (NY,), x (NX,)) in pixels.
         step: (B,) grid step per clip.
+        windows: (B, 3) half-widths of the search windows in (t, y, x), see ``_assign``.
         iterations: how many assignments (each followed by the centres' update).
 
     Returns:
@@ -90,7 +91,8 @@ def slic_kmeans(pooled, centres, valid, axes, step, iterations):
     before = [planar.numpy(), scaled(planar)]
     before += [scaled(a.float().expand(b, -1)) for a in axes]
     after = [x.contiguous().numpy() for x in (valid, axes[1].float(), axes[2].float())]
-    after += [step.float().contiguous().numpy(), labels.numpy()]
+    after += [step.float().contiguous().numpy(), windows.float().contiguous().numpy()]
+    after += [labels.numpy()]
     kernel = _kernels().kmeans
     for _ in range(iterations):
         args = (*before, centres.float().contiguous().numpy(), *after)
@@ -252,7 +254,8 @@ def _compile(numba, cache: bool):
                     out[b, t, y, x] = arg
 
     @numba.njit(nogil=True, cache=cache)
-    def kmeans(planar, fixed, ft, fy, fx, centres, valid, ys, xs, step, labels, sums, b, t0, t1):
+    def kmeans(planar, fixed, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, sums,
+               b, t0, t1):  # fmt: skip
         """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
 
         slic.cu's slic_assign (with torch's |m|^2 - 2 f.m) and slic_accumulate. planar
@@ -262,7 +265,8 @@ def _compile(numba, cache: bool):
         _, _, ny, c, nx = planar.shape
         k_all = centres.shape[1]
         s = step[b]
-        window, inv = np.float32(2.0) * s, np.float32(1.0) / (s * s)
+        inv = np.float32(1.0) / (s * s)
+        wt, wy, wx = windows[b, 0], windows[b, 1], windows[b, 2]
         best = np.empty(nx, np.float32)
         arg = np.empty(nx, np.int64)
         d = np.empty(nx, np.float32)
@@ -278,7 +282,7 @@ def _compile(numba, cache: bool):
                         continue
                     m = centres[b, k]
                     dt, dy, mx = pt - m[c], py - m[c + 1], m[c + 2]
-                    if abs(dt) > window or abs(dy) > window:
+                    if not (-wt - 1 < dt <= wt and -wy - 1 < dy <= wy):  # scikit-image's window
                         continue
                     tyy, norm = dt * dt + dy * dy, np.float32(0.0)
                     for i in range(c):
@@ -291,7 +295,8 @@ def _compile(numba, cache: bool):
                         for ix in range(nx):
                             d[ix] += weight * row[ix]
                     for ix in range(nx):
-                        if abs(xs[ix] - mx) <= window and d[ix] < best[ix]:
+                        dx = xs[ix] - mx
+                        if -wx - 1 < dx <= wx and d[ix] < best[ix]:
                             best[ix], arg[ix] = d[ix], k
                 for ix in range(nx):
                     a = arg[ix]

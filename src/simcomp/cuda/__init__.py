@@ -93,7 +93,7 @@ def _ptr(t: torch.Tensor):
     return _cupy().from_dlpack(t.contiguous())
 
 
-def slic_assign(feats, centres, valid, axes, step) -> torch.Tensor:
+def slic_assign(feats, centres, valid, axes, step, windows) -> torch.Tensor:
     """CUDA twin of the torch ``_assign``: labels (B, N) of pooled features (B, N, C)."""
     b, n, c = feats.shape
     k = centres.shape[1]
@@ -102,7 +102,8 @@ def slic_assign(feats, centres, valid, axes, step) -> torch.Tensor:
     sizes = map(_cupy().int32, (b, len(t), len(ys), len(xs), c, k))
     valid = valid.to(torch.uint8)  # a byte per flag, whatever DLPack makes of bool
     args = (_ptr(feats.float()), _ptr(centres.float()), _ptr(valid), _ptr(ys.float()),
-            _ptr(xs.float()), _ptr(step.float()), _cupy().from_dlpack(labels), *sizes)  # fmt: skip
+            _ptr(xs.float()), _ptr(step.float()), _ptr(windows.float()),
+            _cupy().from_dlpack(labels), *sizes)  # fmt: skip
     _launch("slic_assign", (_blocks(b * n),), args, feats.device.index)
     return labels
 

@@ -23,14 +23,16 @@ extern "C" __global__ void slic_assign(
     const float* __restrict__ feats, const float* __restrict__ centres,
     const unsigned char* __restrict__ valid, const float* __restrict__ ys,
     const float* __restrict__ xs,
-    const float* __restrict__ step, long long* __restrict__ labels,
-    int B, int T, int NY, int NX, int C, int K)
+    const float* __restrict__ step, const float* __restrict__ windows,
+    long long* __restrict__ labels, int B, int T, int NY, int NX, int C, int K)
 {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     int b, t, iy, ix;
     if (!voxel(i, B, T, NY, NX, &b, &t, &iy, &ix)) return;
     float pt = (float)t, py = ys[iy], px = xs[ix];
-    float s = step[b], window = 2.0f * s, inv = 1.0f / (s * s);
+    float s = step[b], inv = 1.0f / (s * s);
+    // scikit-image's window per axis: -w - 1 < pixel - centre <= w
+    float wt = windows[b * 3], wy = windows[b * 3 + 1], wx = windows[b * 3 + 2];
     const float* f = feats + i * C;
     float best = __int_as_float(0x7f800000);  // +inf without math.h (NVRTC has none)
     long long arg = 0;
@@ -38,7 +40,8 @@ extern "C" __global__ void slic_assign(
         if (!valid[(long long)b * K + k]) continue;
         const float* m = centres + ((long long)b * K + k) * (C + 3);
         float dt = pt - m[C], dy = py - m[C + 1], dx = px - m[C + 2];
-        if (fabsf(dt) > window || fabsf(dy) > window || fabsf(dx) > window) continue;
+        if (!(dt > -wt - 1.0f && dt <= wt && dy > -wy - 1.0f && dy <= wy &&
+              dx > -wx - 1.0f && dx <= wx)) continue;
         float d = (dt * dt + dy * dy + dx * dx) * inv;
         for (int c = 0; c < C; ++c) {
             float e = f[c] - m[c];

@@ -84,6 +84,23 @@ def slic_seeds(
     return seeds, valid, torch.tensor(steps)
 
 
+def _windows(shape: Sequence[int], valid: torch.Tensor) -> torch.Tensor:
+    """Half-widths (B, 3) of scikit-image's search windows in (t, y, x), on the CPU.
+
+    scikit-image's k-means searches +-2 steps around a centre, where the steps are those of
+    ``regular_grid(shape, n)`` for n the number of centres it placed, which may differ from
+    the grid of the n asked for (n_segments 10 on 31 x 240 x 320: 12 seeds, steps 31, 88, 88;
+    windows from 12: steps 31, 80, 80). ``valid`` is read on the host: pass it on the CPU, as
+    :func:`slic_seeds` makes it.
+    """
+    from skimage.util import regular_grid
+
+    counts = valid.sum(1).tolist()
+    shape = tuple(int(d) for d in shape)
+    rows = [[2.0 * (sl.step or 1) for sl in regular_grid(shape, max(1, n))] for n in counts]
+    return torch.tensor(rows, dtype=torch.float32).view(-1, 3)
+
+
 def _reject_nonfinite(lo: torch.Tensor, hi: torch.Tensor, names: str = "features") -> None:
     """Reject NaN and inf features from their per-clip extremes (B,), which min and max carry.
 
@@ -100,11 +117,14 @@ def _reject_nonfinite(lo: torch.Tensor, hi: torch.Tensor, names: str = "features
         torch._assert_async(finite, message)
 
 
-def _assign(f, axes, centres, step, valid):
+def _assign(f, axes, centres, step, valid, windows):
     """Nearest centre (B, N) of pooled features f (B, N, C) on the grid ``axes`` (t, y, x).
 
     SLIC's distance less the pixel's own squared feature norm (the same for every centre):
-    -2 f.m + |m|^2 + |p - c|^2 / step^2, infinite outside the +-2 step window. The grid is
+    -2 f.m + |m|^2 + |p - c|^2 / step^2, infinite outside the centre's search window. The
+    window is scikit-image's: along each axis the pixels from int(c - w) to int(c + w + 1),
+    exclusive, that is -w - 1 < p - c <= w, with ``windows`` (B, 3) holding w per axis (twice
+    the steps of the grid of as many seeds as the clip has, see :func:`_windows`). The grid is
     separable, so the spatial term and the window are built per axis and broadcast.
 
     On the CPU the (pixels x centres) distances are made a few frames of one clip at a time, so
@@ -121,7 +141,9 @@ def _assign(f, axes, centres, step, valid):
     spatial = []
     for i, axis in enumerate(axes):
         delta = axis.view(1, -1, 1) - c_pos[:, None, :, i]  # (B, n_axis, K)
-        spatial.append(torch.where(delta.abs() <= 2 * st, delta * delta / (st * st), float("inf")))
+        w = windows[:, i].view(b, 1, 1)
+        inside = (delta > -w - 1) & (delta <= w)
+        spatial.append(torch.where(inside, delta * delta / (st * st), float("inf")))
     n_t, n_y, n_x = (len(a) for a in axes)
     # |m|^2 joins the plane's spatial term once: a product with a broadcast input (baddbmm)
     # first copies that input into the whole output, which cost 5x the product on the CPU.
@@ -415,6 +437,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     check_tensor("seeds", seeds, (b, None, 3), dtype="float")
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=dev)
+    windows = upload(_windows((t, h, w), valid), dev)
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
     if dev.type == "cpu" and b > 1:
         # Clip by clip, as many at once as torch has threads, each on one thread: a clip's
@@ -445,15 +468,17 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
     data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
     if kernels and cpu_kernels.available(pooled):
-        labels, centres = cpu_kernels.slic_kmeans(pooled, centres, valid, axes, step, max_iter)
+        labels, centres = cpu_kernels.slic_kmeans(
+            pooled, centres, valid, axes, step, windows, max_iter
+        )
     else:
         labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
         for _ in range(max_iter):
             if fast:
-                labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step)
+                labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step, windows)
                 centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
             else:
-                labels = _assign(pooled, axes, centres, step, valid)  # (B, N)
+                labels = _assign(pooled, axes, centres, step, valid, windows)  # (B, N)
                 centres = _means(data, labels, k, centres)
     low = labels.view(b, t, hs, ws)
     if s > 1:  # the k-means ran on pooled cells: each pixel chooses among its cell's labels
