@@ -114,6 +114,21 @@ def test_replay_and_skimage_backend(small):
     assert sk.occluder.shape == (1, 9, 96, 128)
 
 
+def test_downsample_option_reaches_slic(small):  # SPEC R6
+    clip = CameraTrackedComposite(estimator=None)(small, gen(0))
+    t = SuperpixelOcclusion(min_visible=0, downsample=4)  # (None pools none at this size)
+    params = t.generate_params(clip, gen(3))
+    expected = slic_compensated(
+        clip.background, clip.camera_shift, params["coord_scale"], params["seeds"],
+        params["seed_valid"], params["step"], downsample=4,
+    )  # fmt: skip
+    assert torch.equal(t.labels(clip, params), expected)
+    assert not torch.equal(SuperpixelOcclusion(min_visible=0).labels(clip, params), expected)
+    for bad in (0, -1, True):
+        with pytest.raises(ValueError, match="downsample"):
+            SuperpixelOcclusion(downsample=bad)
+
+
 def test_quality_against_skimage():  # SPEC R6, SPEC R7, SPEC R8 against scikit-image's slic
     ours_ev, ref_ev, ours_coh, ref_coh = [], [], [], []
     for n, seed in ((10, 0), (20, 1), (30, 2)):

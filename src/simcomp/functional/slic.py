@@ -3,7 +3,9 @@
 The problem is scikit-image's ``slic`` on a 3-D multichannel volume with ``convert2lab=False``
 (0.26): one global min-max rescale of the features, a seed grid over (t, y, x) from
 ``regular_grid`` (axes shorter than the step get one seed plane), distance = squared feature
-distance / compactness^2 + squared spatial distance / step^2, search windows of +-2 steps,
+distance / compactness^2 + squared spatial distance / step^2, search windows of +-2 steps
+per axis (the steps of the grid of as many seeds as were placed, which may differ from the
+step of the grid asked for; :func:`_windows`),
 10 iterations, then connectivity enforced (components smaller than ``min_size_factor`` times
 the mean supervoxel size merged into a neighbour).
 
