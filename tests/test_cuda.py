@@ -125,6 +125,14 @@ def test_kernel_steps_match_torch():  # SPEC R6, SPEC R8
 
 
 @pytest.mark.gpu
+def test_search_windows_on_the_gpu_need_no_host_sync():  # SPEC R6
+    seeds, valid, step = slic_seeds((9, 96, 128), [3, 12, 20, 40])
+    ref, on_gpu = _windows((9, 96, 128), valid), valid.cuda()
+    assert _syncs(lambda: _windows((9, 96, 128), on_gpu)) == 0
+    assert torch.equal(_windows((9, 96, 128), on_gpu).cpu(), ref)
+
+
+@pytest.mark.gpu
 def test_slic_video_same_labels_with_and_without_kernels():  # SPEC R6
     """Each path gives one labelling run after run, as the centres are summed in fixed point
     (with float atomics two runs of the kernels differed on 8% of the voxels). The kernels and

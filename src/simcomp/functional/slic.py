@@ -87,20 +87,26 @@ def slic_seeds(
 
 
 def _windows(shape: Sequence[int], valid: torch.Tensor) -> torch.Tensor:
-    """Half-widths (B, 3) of scikit-image's search windows in (t, y, x), on the CPU.
+    """Half-widths (B, 3) of scikit-image's search windows in (t, y, x), on ``valid``'s device.
 
     scikit-image's k-means searches +-2 steps around a centre, where the steps are those of
     ``regular_grid(shape, n)`` for n the number of centres it placed, which may differ from
     the grid of the n asked for (n_segments 10 on 31 x 240 x 320: 12 seeds, steps 31, 88, 88;
-    windows from 12: steps 31, 80, 80). ``valid`` is read on the host: pass it on the CPU, as
-    :func:`slic_seeds` makes it.
+    windows from 12: steps 31, 80, 80). With ``valid`` on a GPU the windows of every possible
+    count are made on the host and picked on the device, so no host sync is needed.
     """
     from skimage.util import regular_grid
 
-    counts = valid.sum(1).tolist()
     shape = tuple(int(d) for d in shape)
-    rows = [[2.0 * (sl.step or 1) for sl in regular_grid(shape, max(1, n))] for n in counts]
-    return torch.tensor(rows, dtype=torch.float32).view(-1, 3)
+
+    def row(n: int) -> list[float]:
+        return [2.0 * (sl.step or 1) for sl in regular_grid(shape, max(1, n))]
+
+    counts = valid.sum(1)
+    if not valid.is_cuda:
+        return torch.tensor([row(n) for n in counts.tolist()], dtype=torch.float32).view(-1, 3)
+    table = torch.tensor([row(n) for n in range(valid.shape[1] + 1)], dtype=torch.float32)
+    return upload(table, valid.device)[counts]
 
 
 def _reject_nonfinite(lo: torch.Tensor, hi: torch.Tensor, names: str = "features") -> None:
