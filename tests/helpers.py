@@ -1,4 +1,6 @@
-"""Shared helpers for tests: seeded generators and small clips."""
+"""Shared helpers for tests: seeded generators, small clips, the torch path on the CPU."""
+
+import contextlib
 
 import torch
 
@@ -8,6 +10,20 @@ from simcomp.transforms import ClipTransform
 
 def gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+@contextlib.contextmanager
+def torch_path(active: bool = True):
+    """Within it (when ``active``), simcomp's numba kernels count as absent: torch steps run."""
+    import simcomp.cpu_kernels as cpu_kernels
+
+    kept = cpu_kernels._kernels
+    if active:
+        cpu_kernels._kernels = lambda: None
+    try:
+        yield
+    finally:
+        cpu_kernels._kernels = kept
 
 
 def random_clip(b=2, t=3, h=8, w=10, j=24, device="cpu", seed=0) -> Clip:

@@ -7,9 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import simcomp.cpu_kernels as cpu_kernels
 from simcomp.functional.connectivity import connected_components, merge_small_components
-from tests.helpers import gen
+from tests.helpers import gen, torch_path
 
 FACES = ndi.generate_binary_structure(3, 1)  # 6-connectivity
 
@@ -181,13 +180,8 @@ def test_merge_equals_scikit_image_on_pieces_of_up_to_two_voxels(path, shape, va
     from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
 
     labels = torch.randint(0, values, shape, generator=gen(seed))
-    with_kernels = cpu_kernels._kernels
-    try:
-        if path == "torch":
-            cpu_kernels._kernels = lambda: None
+    with torch_path(path == "torch"):
         ours = merge_small_components(connected_components(labels[None]), torch.tensor([3.0]))
-    finally:
-        cpu_kernels._kernels = with_kernels
     expected = skimage_merge(labels.numpy().astype(np.intp), 3, labels.numel() + 1, start_label=0)
     assert np.array_equal(ours[0].numpy(), expected)
 

@@ -10,7 +10,7 @@ from simcomp.data.synthetic import background_clips
 from simcomp.functional import slic as slic_module
 from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_compensated, slic_seeds, slic_video
-from tests.helpers import gen
+from tests.helpers import gen, torch_path
 
 pytestmark = pytest.mark.skipif(
     not cpu_kernels.available(torch.zeros(1)), reason="numba is not installed"
@@ -185,12 +185,8 @@ def test_place_kernel_equals_the_torch_resampling(shape, scale, with_depth, seed
     scales = torch.full((b,), scale) * (1 + torch.rand(b, generator=g) * 0.1)
     center = torch.rand(b, 2, generator=g) * torch.tensor([w, h])
     ours = cpu_kernels.place_pixels(rgb, mask, depth, shift, scales, center)
-    with_torch = cpu_kernels._kernels
-    try:
-        cpu_kernels._kernels = lambda: None
+    with torch_path():
         ref = composite._moved_pixels(rgb, mask, depth, shift, scales, center)
-    finally:
-        cpu_kernels._kernels = with_torch
     for a, r in zip(ours, ref, strict=True):
         assert (a is None and r is None) or torch.equal(a, r)
 
@@ -224,12 +220,8 @@ def test_runs_kernel_equals_cc3d_and_the_torch_merge(shape, values, factor, seed
     labels = torch.randint(0, values, shape, generator=g)
     min_size = torch.rand(shape[0], generator=g) * factor * labels[0].numel() / 4
     ours = connectivity.connected_and_merged(labels, min_size, 2.0)
-    with_torch = cpu_kernels._kernels
-    try:
-        cpu_kernels._kernels = lambda: None
+    with torch_path():
         ref = connectivity.connected_and_merged(labels, min_size, 2.0)
-    finally:
-        cpu_kernels._kernels = with_torch
     assert ours.dtype == torch.long and torch.equal(ours, ref)
 
 

@@ -156,10 +156,13 @@ def connected_and_merged(labels: torch.Tensor, min_size: torch.Tensor, weight: f
     """
     kernels = _kernels()
     out = torch.empty(labels.shape, dtype=torch.long)
-    limits = (min_size.float() / weight).double()  # (float32, as the torch path compares)
-    for b in range(labels.shape[0]):
-        runs = kernels.merged_runs(labels[b].contiguous().numpy(), float(limits[b]))
+    limits = (min_size.float() / weight).double().tolist()  # (float32, as torch compares)
+
+    def run(b):
+        runs = kernels.merged_runs(labels[b].contiguous().numpy(), limits[b])
         kernels.paint(*runs, out[b].numpy())
+
+    side_by_side(run, labels.shape[0])  # clip by clip: a clip is one kernel's work
     return out
 
 

@@ -20,15 +20,15 @@ k-means: exact connected components, then scikit-image's small-piece merge made 
 (:mod:`simcomp.functional.connectivity`), so every supervoxel is one 6-connected region of at
 least ``min_size_factor`` of the mean size.
 
-Where the labels part from scikit-image's: the pooling, and the merge in three details. A
-small piece joins the earlier neighbour that a search from its first voxel meets last, the
-search's order taken as (L1 distance from that voxel, raster order) rather than scikit-image's
-queue order (the same for pieces of up to two voxels, tested); a small first region joins its
-largest neighbour where scikit-image gives it the next new label, connected or not; and
-supervoxels above 3x the mean size are not cut. Without pooling and before the merge the
-labels are scikit-image's (tests/test_slic_skimage.py). On clips of real photos the labelling
-agrees with scikit-image's at adjusted Rand index 0.76-0.85 (0.95-0.99 without pooling),
-explains the colours as well and comes in the same numbers (README). The transform's
+Where the labels part from scikit-image's: the pooling, and the merge in two details. A small
+piece joins the earlier neighbour that a search from its first voxel meets last, the search's
+order taken as (L1 distance from that voxel, raster order) rather than scikit-image's queue
+order (the same for pieces of up to two voxels, tested; a small first region, with the pieces
+that joined it, takes the first large region's label as in scikit-image, the two always
+touching); and supervoxels above 3x the mean size are not cut. Without pooling and before the
+merge the labels are scikit-image's (tests/test_slic_skimage.py). On clips of real photos the
+labelling agrees with scikit-image's at adjusted Rand index 0.76-0.85 (0.95-0.99 without
+pooling), explains the colours as well and comes in the same numbers (README). The transform's
 ``backend="skimage"`` runs the exact baseline.
 """
 
@@ -212,7 +212,7 @@ def slic_video(
         min_size_factor: as scikit-image's.
         kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps and the
             full-resolution step when the features are on CUDA and CuPy imports, and the numba
-            kernel of :mod:`simcomp.cpu_kernels` for the full-resolution step on the CPU
+            kernels of :mod:`simcomp.cpu_kernels` for both on the CPU
             (False: the torch path everywhere; the connectivity passes use their kernel
             either way).
 
@@ -445,7 +445,6 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     check_tensor("seeds", seeds, (b, None, 3), dtype="float")
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=dev)
-    windows = upload(_windows((t, h, w), valid), dev)
     seeds, valid, step = upload(seeds, dev), upload(valid, dev), upload(step, dev, torch.float32)
     if dev.type == "cpu" and b > 1:
         # Clip by clip, as many at once as torch has threads, each on one thread: a clip's
@@ -460,6 +459,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
                          enforce_connectivity, min_size_factor, kernels)  # fmt: skip
 
         return torch.cat(side_by_side(one, b, one_thread_each=True))
+    windows = _windows((t, h, w), valid)  # (B, 3) on valid's device
     lo = source.lo
     _reject_nonfinite(lo, source.hi, source.names)
     scale = 1 / ((source.hi - lo).clamp(min=1e-12) * compactness)  # (B,)
