@@ -33,6 +33,7 @@ would be a second thread pool beside torch's.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -106,7 +107,7 @@ def slic_kmeans(pooled, centres, valid, axes, step, windows, iterations):
     return labels.view(b, n), centres
 
 
-def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
+def slic_refine(source, scale, low, centres, step, as_runs: bool = False):
     """CPU twin of the torch ``_assign_full_resolution``: int32 labels (B, T, H, W).
 
     Args:
@@ -116,6 +117,8 @@ def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
         low: (B, T, hs, ws) labels of the pooled cells.
         centres: (B, K, C + 3) in rescaled features and pixel coordinates (t, y, x).
         step: (B,) grid step per clip.
+        as_runs: give the same labels as :class:`RowRuns` (what :func:`connected_and_merged`
+            reads first) instead, never written pixel by pixel.
     """
     b, t, h, w = source.shape
     pixels, shift, coord_scale, compensated = source.kernel_pixels()
@@ -123,23 +126,58 @@ def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
         pixels = pixels.reshape(b, t, *pixels.shape[1:])
     else:
         shift, coord_scale = torch.zeros(b, t, 2), torch.zeros(b)
-    out = torch.empty(b, t, h, w, dtype=torch.int32)
+    out = torch.empty(b, t, h, w, dtype=torch.int32)  # (as_runs: for its shape, never written)
     arrays = [
         x.detach().float().contiguous().numpy()
         for x in (pixels, shift, coord_scale, centres, source.lo, scale, step)
     ]
     low = low.int().contiguous().numpy()
+    room = t * h * w if as_runs else 1  # a run a pixel at most
+    start, value = (torch.empty(b, room, dtype=torch.int32).numpy() for _ in range(2))
+    first = torch.empty(b, t * h + 1, dtype=torch.int64).numpy()
     kernel = _kernels().refine
-    runs = _runs(b, t)
+    chunks = _runs(b, t)
 
     def run(i):
-        kernel(*arrays[:3], low, *arrays[3:], out.numpy(), bool(compensated), source.s, *runs[i])
+        c = chunks[i][0]
+        return kernel(*arrays[:3], low, *arrays[3:], out.numpy(), bool(compensated), source.s,
+                      *chunks[i], as_runs, start[c], value[c], first[c])  # fmt: skip
 
-    side_by_side(run, len(runs))
-    return out
+    ends = side_by_side(run, len(chunks))
+    if not as_runs:
+        return out
+    pieces = [[(t0 * h, t1 * h, end) for (c, t0, t1), end in zip(chunks, ends) if c == i]
+              for i in range(b)]  # fmt: skip
+    clips = [_packed(first[i], start[i], value[i], w, pieces[i]) for i in range(b)]
+    return RowRuns((b, t, h, w), clips)
 
 
-def connected_and_merged(labels: torch.Tensor, min_size: torch.Tensor, weight: float):
+class RowRuns(NamedTuple):
+    """Labels (B, T, H, W) as runs of one label along x: per clip (first, start, value).
+
+    first (T * H + 1,) int64: each row's first run; start int32: the runs' first x; value:
+    their labels (numpy arrays).
+    """
+
+    shape: tuple[int, int, int, int]
+    clips: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def _packed(first, start, value, w, pieces):
+    """One clip's runs made contiguous, from pieces (r0, r1, end) of rows that wrote theirs
+    from index r0 * w on."""
+    kept, total = [], 0
+    for r0, r1, end in pieces:
+        first[r0:r1] += total - r0 * w
+        kept.append(slice(r0 * w, end))
+        total += end - r0 * w
+    first[-1] = total
+    if len(kept) == 1:
+        return first, start[kept[0]], value[kept[0]]
+    return first, np.concatenate([start[k] for k in kept]), np.concatenate([value[k] for k in kept])
+
+
+def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     """CPU twin of ``connected_and_merged``: the same long (B, T, H, W), clip by clip.
 
     Each row of a clip becomes runs of one label; runs that touch across a row or a frame
@@ -150,19 +188,31 @@ def connected_and_merged(labels: torch.Tensor, min_size: torch.Tensor, weight: f
     write every pixel.
 
     Args:
-        labels: (B, T, H, W) integer labels.
+        labels: (B, T, H, W) integer labels, or the same as :class:`RowRuns` (SLIC's
+            full-resolution step gives them so: no first pass).
         min_size: (B,) the smallest kept size per clip, in pixels.
         weight: pixels each voxel stands for.
     """
     kernels = _kernels()
-    out = torch.empty(labels.shape, dtype=torch.long)
+    b, t, h, w = labels.shape
+    out = torch.empty(b, t, h, w, dtype=torch.long)
     limits = (min_size.float() / weight).double().tolist()  # (float32, as torch compares)
 
-    def run(b):
-        runs = kernels.merged_runs(labels[b].contiguous().numpy(), limits[b])
-        kernels.paint(*runs, out[b].numpy())
+    def merged(i):
+        if isinstance(labels, RowRuns):
+            first, start, value = labels.clips[i]
+        else:
+            first, start, value = kernels.row_runs(labels[i].contiguous().numpy())
+        return (first, start, *kernels.merged_runs(first, start, value, h, w, limits[i]))
 
-    side_by_side(run, labels.shape[0])  # clip by clip: a clip is one kernel's work
+    runs = side_by_side(merged, b)  # clip by clip: a clip is one kernel's work
+    chunks = _runs(b, t)
+
+    def paint(i):  # the one pass over the pixels in runs of frames: at batch 1 on every core
+        c, t0, t1 = chunks[i]
+        kernels.paint(*runs[c], out[c].numpy(), t0 * h, t1 * h)
+
+    side_by_side(paint, len(chunks))
     return out
 
 
@@ -209,8 +259,15 @@ def _runs(b: int, t: int) -> list[tuple[int, int, int]]:
 def _compile(numba, cache: bool):
     @numba.njit(nogil=True, cache=cache)
     def refine(pixels, shift, coord_scale, low, centres, lo, scale, step, out, compensated, s,
-               b, t0, t1):  # fmt: skip
-        """Frames [t0, t1) of clip b: slic.cu's slic_refine, with torch's |m|^2 - 2 f.m."""
+               b, t0, t1, as_runs, start, value, first):  # fmt: skip
+        """Frames [t0, t1) of clip b: slic.cu's slic_refine, with torch's |m|^2 - 2 f.m.
+
+        Writes each pixel's label to ``out``, or with ``as_runs`` each row as runs of one
+        label: row r (of the clip's T * H) from index first[r] of ``start`` (the run's first x)
+        and ``value`` (its label), the frames' runs packed from index t0 * H * W on (a pixel
+        starts at most one run); returns the index after the last run. Cell by cell: a cell
+        whose 5 candidates agree is one label for its s pixels of the row, unscored.
+        """
         _, _, h, w = out.shape
         hs, ws = low.shape[2], low.shape[3]
         c = centres.shape[2] - 3
@@ -218,43 +275,57 @@ def _compile(numba, cache: bool):
         cand = np.empty(5, np.int32)
         lo_b, a, k = lo[b], scale[b], coord_scale[b]
         inv = np.float32(1.0) / (step[b] * step[b])
+        n = t0 * h * w
         for t in range(t0, t1):
             cells = low[b, t]
             for y in range(h):
                 cy = y // s
                 up, down = max(cy - 1, 0), min(cy + 1, hs - 1)
-                for x in range(w):
-                    cx = x // s
+                first[t * h + y] = n
+                prev = -1
+                for cx in range(ws):
+                    x0, x1 = cx * s, min(cx * s + s, w)
                     own = cells[cy, cx]
                     cand[0], cand[1], cand[2] = own, cells[up, cx], cells[down, cx]
                     cand[3], cand[4] = cells[cy, max(cx - 1, 0)], cells[cy, min(cx + 1, ws - 1)]
                     if (cand[1] == own) & (cand[2] == own) & (cand[3] == own) & (cand[4] == own):
-                        out[b, t, y, x] = own
+                        if not as_runs:
+                            out[b, t, y, x0:x1] = own
+                        elif own != prev:
+                            start[n], value[n], prev = x0, own, own
+                            n += 1
                         continue
-                    if compensated:
-                        for i in range(3):
-                            f[i] = (pixels[b, t, i, y, x] - lo_b) * a
-                        f[3] = ((np.float32(x) - shift[b, t, 0]) * k - lo_b) * a
-                        f[4] = ((np.float32(y) - shift[b, t, 1]) * k - lo_b) * a
-                    else:
-                        for i in range(c):
-                            f[i] = (pixels[b, t, y, x, i] - lo_b) * a
-                    best, arg = np.float32(np.inf), own
-                    for j in range(5):
-                        if j > 0 and cand[j] == cand[j - 1]:
-                            continue
-                        m = centres[b, cand[j]]
-                        dt, dy, dx = (
-                            np.float32(t) - m[c],
-                            np.float32(y) - m[c + 1],
-                            np.float32(x) - m[c + 2],
-                        )
-                        d = (dt * dt + dy * dy + dx * dx) * inv
-                        for i in range(c):  # |m|^2 - 2 f.m: the pixel's |f|^2 left out
-                            d += m[i] * (m[i] - np.float32(2.0) * f[i])
-                        if d < best:
-                            best, arg = d, cand[j]
-                    out[b, t, y, x] = arg
+                    for x in range(x0, x1):
+                        if compensated:
+                            for i in range(3):
+                                f[i] = (pixels[b, t, i, y, x] - lo_b) * a
+                            f[3] = ((np.float32(x) - shift[b, t, 0]) * k - lo_b) * a
+                            f[4] = ((np.float32(y) - shift[b, t, 1]) * k - lo_b) * a
+                        else:
+                            for i in range(c):
+                                f[i] = (pixels[b, t, y, x, i] - lo_b) * a
+                        best, arg = np.float32(np.inf), own
+                        for j in range(5):
+                            if j > 0 and cand[j] == cand[j - 1]:
+                                continue
+                            m = centres[b, cand[j]]
+                            dt, dy, dx = (
+                                np.float32(t) - m[c],
+                                np.float32(y) - m[c + 1],
+                                np.float32(x) - m[c + 2],
+                            )
+                            d = (dt * dt + dy * dy + dx * dx) * inv
+                            for i in range(c):  # |m|^2 - 2 f.m: the pixel's |f|^2 left out
+                                d += m[i] * (m[i] - np.float32(2.0) * f[i])
+                            if d < best:
+                                best, arg = d, cand[j]
+                        if as_runs:  # written always, kept when it starts a run: no branch
+                            start[n], value[n] = x, arg
+                            n += arg != prev
+                            prev = arg
+                        else:
+                            out[b, t, y, x] = arg
+        return n
 
     @numba.njit(nogil=True, cache=cache)
     def kmeans(planar, fixed, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, sums,
@@ -335,8 +406,35 @@ def _compile(numba, cache: bool):
                         out_depth[b, t, y, x] = depth[b, t, sy, sx[x]] / s if ok else np.inf
 
     @numba.njit(nogil=True, cache=cache)
-    def merged_runs(lab, limit):
-        """A clip's labels (T, H, W) as runs of one label along x, and each run's final label.
+    def row_runs(lab):
+        """A clip's labels (T, H, W) as runs of one label along x, in one pass.
+
+        Returns each row's first run (T * H + 1,), the runs' first x and their labels.
+        """
+        t_n, h, w = lab.shape
+        rows = t_n * h
+        flat = lab.reshape(rows, w)
+        first = np.empty(rows + 1, np.int64)
+        # room for a run a pixel, of which only the pages used are ever touched
+        start = np.empty(rows * w, np.int32)
+        value = np.empty(rows * w, lab.dtype)
+        n = 0
+        for r in range(rows):
+            row = flat[r]
+            first[r] = n
+            prev = ~row[0]  # unlike the first pixel's label: it starts a run
+            for x in range(w):  # written always, kept when it starts a run: no branch
+                v = row[x]
+                start[n], value[n] = x, v
+                n += v != prev
+                prev = v
+        first[rows] = n
+        return first, start[:n], value[:n]
+
+    @numba.njit(nogil=True, cache=cache)
+    def merged_runs(first, start, value, h, w, limit):
+        """A clip's runs (from :func:`row_runs`, rows of width w, H of them a frame) and each
+        run's final label.
 
         The runs' components (union-find over runs, roots the first run, so numbered in
         raster order), their sizes, and merge_small_components' rule on them: each small
@@ -344,7 +442,7 @@ def _compile(numba, cache: bool):
         its first pixel, raster index, direction), the pointers are followed, and a small
         first component's group joins the first large component's.
 
-        Returns each row's first run (T * H + 1,), the runs' starts and ends, and their labels.
+        Returns the runs' ends and their labels.
         """
 
         def _find(parent, i):  # (inner: a jitted one from outside would defeat the cache)
@@ -353,25 +451,8 @@ def _compile(numba, cache: bool):
                 i = parent[i]
             return i
 
-        t_n, h, w = lab.shape
-        rows = t_n * h
-        flat = lab.reshape(rows, w)
-        first = np.empty(rows + 1, np.int64)
-        # one pass: room for a run a pixel, of which only the pages used are ever touched
-        start = np.empty(rows * w + 1, np.int32)
-        value = np.empty(rows * w, lab.dtype)
-        n = 0
-        for r in range(rows):
-            row = flat[r]
-            first[r] = n
-            start[n], value[n], prev = 0, row[0], row[0]
-            n += 1
-            for x in range(1, w):
-                v = row[x]
-                if v != prev:
-                    start[n], value[n], prev = x, v, v
-                    n += 1
-        first[rows] = n
+        rows = len(first) - 1
+        n = first[rows]
         end = np.empty(n, np.int32)
         row_of = np.empty(n, np.int32)  # and each run's frame and row in it
         z_of = np.empty(n, np.int32)
@@ -478,23 +559,21 @@ def _compile(numba, cache: bool):
         label = np.empty(n, np.int64)
         for i in range(n):
             label[i] = new[group[comp[i]]]
-        return first, start[:n], end, label
+        return end, label
 
     @numba.njit(nogil=True, cache=cache)
-    def paint(first, start, end, label, out):
-        """Each run's pixels of ``out`` (T, H, W) get the run's label."""
+    def paint(first, start, end, label, out, r0, r1):
+        """Rows [r0, r1) of ``out`` (T, H, W): each run's pixels get the run's label."""
         w = out.shape[2]
         flat = out.reshape(-1)
-        for r in range(len(first) - 1):
+        for r in range(r0, r1):
             for i in range(first[r], first[r + 1]):
-                v = label[i]
-                for x in range(r * w + start[i], r * w + end[i]):
-                    flat[x] = v
+                flat[r * w + start[i] : r * w + end[i]] = label[i]
 
-    return _Kernels(refine, kmeans, place, merged_runs, paint)
+    return _Kernels(refine, kmeans, place, row_runs, merged_runs, paint)
 
 
 class _Kernels:
-    def __init__(self, refine, kmeans, place, merged_runs, paint) -> None:
+    def __init__(self, refine, kmeans, place, row_runs, merged_runs, paint) -> None:
         self.refine, self.kmeans, self.place = refine, kmeans, place
-        self.merged_runs, self.paint = merged_runs, paint
+        self.row_runs, self.merged_runs, self.paint = row_runs, merged_runs, paint

@@ -492,8 +492,9 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     if s > 1:  # the k-means ran on pooled cells: each pixel chooses among its cell's labels
         if kernels and source.c <= 16 and cuda_kernels.available(low):
             labels = cuda_kernels.slic_refine(source, scale, low, centres, step)
-        elif kernels and cpu_kernels.available(low):
-            labels = cpu_kernels.slic_refine(source, scale, low, centres, step)
+        elif kernels and cpu_kernels.available(low):  # as runs when the passes read them
+            labels = cpu_kernels.slic_refine(source, scale, low, centres, step,
+                                             as_runs=enforce_connectivity)  # fmt: skip
         else:
             labels = _assign_full_resolution(source, scale, low, centres, step)
     else:
