@@ -1,5 +1,6 @@
 """The numba kernel of SLIC's full-resolution step on the CPU matches the torch step."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 import simcomp.cpu_kernels as cpu_kernels
 from simcomp.data.synthetic import background_clips
 from simcomp.functional import slic as slic_module
+from simcomp.functional.connectivity import connected_and_merged
 from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_compensated, slic_seeds, slic_video
 from tests.helpers import gen, torch_path
@@ -22,7 +24,7 @@ def _both(monkeypatch):
     calls = []
     torch_step, kernel_step = slic_module._assign_full_resolution, cpu_kernels.slic_refine
 
-    def both(*args):
+    def both(*args, as_runs=False):  # (the kernel's labels as pixels, to compare)
         calls.append((torch_step(*args), kernel_step(*args)))
         return calls[-1][0]
 
@@ -77,6 +79,49 @@ def test_refine_kernel_on_any_shape_and_channels(h, w, t, channels, s, n, seed):
     ours = cpu_kernels.slic_refine(source, scale, low, centres, step)
     assert ours.shape == (1, t, h, w)
     assert (ours.long() == ref).float().mean() > 0.999
+
+
+def _painted(runs: cpu_kernels.RowRuns) -> torch.Tensor:
+    """The labels (B, T, H, W) that runs stand for, made in numpy."""
+    b, t, h, w = runs.shape
+    out = np.empty((b, t * h, w), np.int64)
+    for i, (first, start, value) in enumerate(runs.clips):
+        for r in range(t * h):
+            run = slice(first[r], first[r + 1])
+            out[i, r] = np.repeat(value[run], np.diff(np.append(start[run], w)))
+    return torch.from_numpy(out).view(b, t, h, w)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    b=st.integers(1, 2),
+    t=st.integers(1, 5),
+    h=st.integers(5, 30),
+    w=st.integers(5, 30),
+    s=st.integers(2, 4),
+    threads=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_refine_as_runs_gives_the_same_labels(b, t, h, w, s, threads, seed):
+    # SPEC R6, R8: the runs SLIC's passes read are the labels, whatever the frames' split
+    g = gen(seed)
+    seeds, valid, step = slic_seeds((t, h, w), [6] * b)
+    source = slic_module._Features(torch.rand(b, t, h, w, 3, generator=g), s)
+    k = seeds.shape[1]
+    low = torch.randint(0, k, (b, t, -(-h // s), -(-w // s)), generator=g)
+    centres = torch.cat((torch.rand(b, k, 3, generator=g) * 50, seeds), -1)
+    scale, min_size = torch.full((b,), 50.0), torch.full((b,), t * h * w / 12)
+    kept = torch.get_num_threads()
+    torch.set_num_threads(threads)  # the frames split into as many runs
+    try:
+        labels = cpu_kernels.slic_refine(source, scale, low, centres, step)
+        runs = cpu_kernels.slic_refine(source, scale, low, centres, step, as_runs=True)
+        merged = cpu_kernels.connected_and_merged(runs, min_size, 1.0)
+    finally:
+        torch.set_num_threads(kept)
+    assert runs.shape == (b, t, h, w)
+    assert torch.equal(_painted(runs), labels.long())
+    assert torch.equal(merged, connected_and_merged(labels, min_size))
 
 
 def test_slic_video_with_and_without_the_kernel():  # SPEC R6
@@ -159,7 +204,8 @@ def test_kernels_compile_without_a_cache(monkeypatch):
         kernels = cpu_kernels._kernels()
         assert kernels is not None
         lab = torch.tensor([[[1, 1, 2, 2, 2]]], dtype=torch.int32).numpy()
-        first, start, end, label = kernels.merged_runs(lab, 3.0)  # the 2-pixel run joins
+        first, start, value = kernels.row_runs(lab)
+        end, label = kernels.merged_runs(first, start, value, 1, 5, 3.0)  # the 2-pixel run joins
         assert (start.tolist(), end.tolist(), label.tolist()) == ([0, 2], [2, 5], [0, 0])
     finally:
         cpu_kernels._kernels.cache_clear()
