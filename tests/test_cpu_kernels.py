@@ -205,8 +205,10 @@ def test_kernels_compile_without_a_cache(monkeypatch):
         assert kernels is not None
         lab = torch.tensor([[[1, 1, 2, 2, 2]]], dtype=torch.int32).numpy()
         first, start, value = kernels.row_runs(lab)
-        end, label = kernels.merged_runs(first, start, value, 1, 5, 3.0)  # the 2-pixel run joins
-        assert (start.tolist(), end.tolist(), label.tolist()) == ([0, 2], [2, 5], [0, 0])
+        assert (first.tolist(), start.tolist(), value.tolist()) == ([0, 2], [0, 2], [1, 2])
+        labels = torch.from_numpy(lab)[None]
+        merged = cpu_kernels.connected_and_merged(labels, torch.tensor([3.0]), 1.0)
+        assert merged.tolist() == [[[[0, 0, 0, 0, 0]]]]  # the 2-pixel run joins
     finally:
         cpu_kernels._kernels.cache_clear()
 
@@ -281,3 +283,29 @@ def test_runs_kernel_on_a_serpentine():  # SPEC R8: one region winding through e
     ours = connectivity.connected_and_merged(lab, torch.tensor([0.0]))
     assert int(ours.max()) + 1 == len(torch.unique(connectivity.connected_components(lab)))
     assert torch.equal(ours, connectivity.connected_components(lab))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    t=st.integers(1, 6),
+    h=st.integers(1, 10),
+    w=st.integers(1, 10),
+    values=st.integers(1, 4),
+    min_size=st.integers(1, 8),
+    threads=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_merge_kernel_equals_the_torch_path_on_any_split_of_the_frames(
+    t, h, w, values, min_size, threads, seed
+):
+    # SPEC R8: at batch 1 the kernel unites and offers in runs of frames side by side
+    labels = torch.randint(0, values, (1, t, h, w), generator=gen(seed))
+    size = torch.tensor([float(min_size)])
+    kept = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        ours = connected_and_merged(labels, size)
+    finally:
+        torch.set_num_threads(kept)
+    with torch_path():
+        assert torch.equal(ours, connected_and_merged(labels, size))

@@ -10,10 +10,12 @@ R3, R6-R8):
   threads. 2 ms an iteration where torch's bmm, additions, minimum and scatter took 5-7 ms.
 - :func:`slic_refine`: the full-resolution step: each pixel reads its features where they
   live, scores the labels of its pooled cell and the cell's 4 neighbours, and writes its
-  label; a pixel whose 5 candidates agree takes that label unscored (31 x 240 x 320 clip:
-  10 ms against the torch step's 29 ms).
+  label; a cell whose 5 candidates agree takes that label unscored (31 x 240 x 320 clip:
+  10 ms against the torch step's 29 ms). For the connectivity passes it gives the labels as
+  runs of one label along x (:class:`RowRuns`), never written pixel by pixel.
 - :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
-  equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU).
+  equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU);
+  at batch 1 a clip's frames are split across the threads, with one result for any split.
 - :func:`place_pixels`: ``place_person``'s nearest-neighbour resampling, equal to its gathers.
 
 The torch path is the reference the tests compare them with, and what runs where numba does
@@ -107,6 +109,46 @@ def slic_kmeans(pooled, centres, valid, axes, step, windows, iterations):
     return labels.view(b, n), centres
 
 
+def _merged_runs(first, start, value, t, h, w, limit, parts):
+    """One clip's runs' ends and final labels, the frames split into ``parts`` side by side.
+
+    Each part unites its own rows' runs and lists its touching pairs of two labels; the frame
+    steps between parts are walked after; each part then offers its candidates, and the best
+    per small component wins (the largest key: one result for any split).
+    """
+    kernels = _kernels()
+    n = int(first[-1])
+    per = -(-t // parts)
+    rows = [(f * h, min(f + per, t) * h) for f in range(0, t, per)]
+    end, row_of, z_of, y_of = (np.empty(n, np.int32) for _ in range(4))
+    parent = np.arange(n)
+    touch = np.empty((4 * n + 1, 2), np.int32)  # a part's rows write < 4 per run, from 4 * first
+    common = (first, start, value, end, row_of, z_of, y_of, parent)
+
+    def unite(p):
+        r0, r1 = rows[p]
+        return kernels.unite(*common, touch, 4 * first[r0], h, w, r0, r1, True)
+
+    ends = side_by_side(unite, len(rows))
+    border = np.empty((2 * n + 1, 2), np.int32)  # the frame steps between parts: < 2 per run
+    m = 0
+    for r0, _ in rows[1:]:
+        m = kernels.unite(*common, border, m, h, w, r0, r0 + h, False)
+    comp, small, at = kernels.components(parent, start, end, z_of, y_of, limit)
+    lists = [(touch, 4 * first[r0], e, first[r0], first[r1])
+             for (r0, r1), e in zip(rows, ends, strict=True)]  # fmt: skip
+    lists.append((border, 0, m, 0, 0))
+    best = np.full((len(lists), len(small)), -1, np.int64)
+    earlier = np.full((len(lists), len(small)), -1, np.int32)
+
+    def offers(p):
+        kernels.offers(comp, small, at, start, end, row_of, z_of, y_of, *lists[p], w, best[p],
+                       earlier[p])  # fmt: skip
+
+    side_by_side(offers, len(lists))
+    return end, kernels.labelled(comp, small, best, earlier)
+
+
 def slic_refine(source, scale, low, centres, step, as_runs: bool = False):
     """CPU twin of the torch ``_assign_full_resolution``: int32 labels (B, T, H, W).
 
@@ -146,8 +188,8 @@ def slic_refine(source, scale, low, centres, step, as_runs: bool = False):
     ends = side_by_side(run, len(chunks))
     if not as_runs:
         return out
-    pieces = [[(t0 * h, t1 * h, end) for (c, t0, t1), end in zip(chunks, ends) if c == i]
-              for i in range(b)]  # fmt: skip
+    pieces = [[(t0 * h, t1 * h, end) for (c, t0, t1), end in zip(chunks, ends, strict=True)
+               if c == i] for i in range(b)]  # fmt: skip
     clips = [_packed(first[i], start[i], value[i], w, pieces[i]) for i in range(b)]
     return RowRuns((b, t, h, w), clips)
 
@@ -164,8 +206,10 @@ class RowRuns(NamedTuple):
 
 
 def _packed(first, start, value, w, pieces):
-    """One clip's runs made contiguous, from pieces (r0, r1, end) of rows that wrote theirs
-    from index r0 * w on."""
+    """One clip's runs made contiguous.
+
+    ``pieces``: (r0, r1, end) per run of rows, which wrote its runs from index r0 * w to end.
+    """
     kept, total = [], 0
     for r0, r1, end in pieces:
         first[r0:r1] += total - r0 * w
@@ -184,8 +228,10 @@ def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     with the same label are united (union-find over runs, roots the first run, so the
     components come numbered in raster order as cc3d numbers them); sizes, each small
     piece's earlier neighbour, the groups and the final labels all work on the runs. SLIC's
-    labels have about one run per 20 pixels, so only the first pass and the last read and
-    write every pixel.
+    labels have about one run per 5-20 pixels, so only the first pass (none for
+    :class:`RowRuns`) and the last read and write every pixel. A batch's clips run side by
+    side; one clip's frames are split across the threads (:func:`_merged_runs`), and the
+    last pass, the painting, is split so at any batch.
 
     Args:
         labels: (B, T, H, W) integer labels, or the same as :class:`RowRuns` (SLIC's
@@ -198,14 +244,16 @@ def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     out = torch.empty(b, t, h, w, dtype=torch.long)
     limits = (min_size.float() / weight).double().tolist()  # (float32, as torch compares)
 
+    parts = torch.get_num_threads() if b == 1 else 1  # clips side by side, or frames
+
     def merged(i):
         if isinstance(labels, RowRuns):
             first, start, value = labels.clips[i]
         else:
             first, start, value = kernels.row_runs(labels[i].contiguous().numpy())
-        return (first, start, *kernels.merged_runs(first, start, value, h, w, limits[i]))
+        return first, start, *_merged_runs(first, start, value, t, h, w, limits[i], parts)
 
-    runs = side_by_side(merged, b)  # clip by clip: a clip is one kernel's work
+    runs = side_by_side(merged, b)
     chunks = _runs(b, t)
 
     def paint(i):  # the one pass over the pixels in runs of frames: at batch 1 on every core
@@ -432,17 +480,18 @@ def _compile(numba, cache: bool):
         return first, start[:n], value[:n]
 
     @numba.njit(nogil=True, cache=cache)
-    def merged_runs(first, start, value, h, w, limit):
-        """A clip's runs (from :func:`row_runs`, rows of width w, H of them a frame) and each
-        run's final label.
+    def unite(first, start, value, end, row_of, z_of, y_of, parent, touch, m, h, w, r0, r1,
+              inside):  # fmt: skip
+        """Union-find over the runs of rows [r0, r1) of a clip (from :func:`row_runs`).
 
-        The runs' components (union-find over runs, roots the first run, so numbered in
-        raster order), their sizes, and merge_small_components' rule on them: each small
-        component points at the earlier neighbour with the largest key (L1 distance from
-        its first pixel, raster index, direction), the pointers are followed, and a small
-        first component's group joins the first large component's.
-
-        Returns the runs' ends and their labels.
+        ``inside``: the rows' runs get their ends and rows (frame, row in it), and are united
+        with the touching runs of one label in the row above and the frame before where
+        those rows are in [r0, r1); else only the frame step from rows [r0, r1) to the rows
+        before r0 is walked (a part's border). Union by the smaller index, so every root is
+        its component's first run, in any order of the parts. Pairs of touching runs of two
+        labels go to ``touch`` from index m on (the merge's candidates); returns the index
+        after the last. (Two rows partition [0, w) alike: a walk of two rows visits fewer
+        pairs than their runs, so rows [r0, r1) alone write fewer than 4 per run.)
         """
 
         def _find(parent, i):  # (inner: a jitted one from outside would defeat the cache)
@@ -451,28 +500,16 @@ def _compile(numba, cache: bool):
                 i = parent[i]
             return i
 
-        rows = len(first) - 1
-        n = first[rows]
-        end = np.empty(n, np.int32)
-        row_of = np.empty(n, np.int32)  # and each run's frame and row in it
-        z_of = np.empty(n, np.int32)
-        y_of = np.empty(n, np.int32)
-        for r in range(rows):
-            z, y = r // h, r % h
-            for i in range(first[r], first[r + 1]):
-                end[i] = start[i + 1] if i + 1 < first[r + 1] else w
-                row_of[i], z_of[i], y_of[i] = r, z, y
-        parent = np.arange(n)
-        # runs that touch across a row (step 1) or a frame (step 0): united when of one label,
-        # else kept for the merge (two rows partition [0, w) alike: each step visits one
-        # overlapping pair, < 2 per run)
-        touch = np.empty((4 * n + 1, 2), np.int32)
-        m = 0
-        for r in range(rows):
+        if inside:
+            for r in range(r0, r1):
+                for i in range(first[r], first[r + 1]):
+                    end[i] = start[i + 1] if i + 1 < first[r + 1] else w
+                    row_of[i], z_of[i], y_of[i] = r, r // h, r % h
+        for r in range(r0, r1):
             i_end = first[r + 1]
-            for step in range(2):
+            for step in range(2):  # the frame before (0), the row above (1)
                 other = r - h if step == 0 else r - 1
-                if other < 0 or (step == 1 and r % h == 0):
+                if other < 0 or (step == 1 and r % h == 0) or (other < r0) == inside:
                     continue
                 i, j = first[r], first[other]
                 while i < i_end:
@@ -488,28 +525,46 @@ def _compile(numba, cache: bool):
                     ei, ej = end[i], end[j]
                     i += ei <= ej
                     j += ej <= ei
+        return m
+
+    @numba.njit(nogil=True, cache=cache)
+    def components(parent, start, end, z_of, y_of, limit):
+        """After :func:`unite`: each run's component, which are small, and their first pixels.
+
+        Components are numbered in raster order; small: fewer than ``limit`` pixels; first
+        pixels (K, 3) as (t, y, x).
+        """
+        n = len(parent)
         comp = np.empty(n, np.int32)
         root_run = np.empty(n, np.int32)
         k = 0
-        for i in range(n):
-            root = _find(parent, i)
-            if root == i:
+        for i in range(n):  # parent[i] <= i: in this order one hop reaches the root
+            parent[i] = parent[parent[i]]
+            if parent[i] == i:
                 comp[i] = k
                 root_run[k] = i
                 k += 1
             else:
-                comp[i] = comp[root]
+                comp[i] = comp[parent[i]]
         size = np.zeros(k, np.int64)
         for i in range(n):
             size[comp[i]] += end[i] - start[i]
-        small = size < limit
-        best = np.full(k, -1, np.int64)
-        earlier = np.full(k, -1, np.int32)
-        shift = np.int64(1) << 44
-        at = np.empty((k, 3), np.int32)  # each component's first pixel (t, y, x)
+        at = np.empty((k, 3), np.int32)
         for c in range(k):
             p = root_run[c]
             at[c, 0], at[c, 1], at[c, 2] = z_of[p], y_of[p], start[p]
+        return comp, size < limit, at
+
+    @numba.njit(nogil=True, cache=cache)
+    def offers(comp, small, at, start, end, row_of, z_of, y_of, touch, e0, e1, i0, i1, w, best,
+               earlier):  # fmt: skip
+        """merge_small_components' candidates: per small component, its best neighbour.
+
+        The largest key (L1 distance from the small component's first pixel, raster index,
+        direction) over its pixels' neighbours in earlier components, into ``best`` and
+        ``earlier``: along x for runs [i0, i1), across rows and frames for touches [e0, e1).
+        """
+        shift = np.int64(1) << 44
 
         def offer(c, e, i, x, d):  # voxel (run i, x) of small c, neighbour in e < c, at d
             dist = abs(z_of[i] - at[c, 0]) + abs(y_of[i] - at[c, 1]) + abs(x - at[c, 2])
@@ -517,16 +572,14 @@ def _compile(numba, cache: bool):
             if key > best[c]:
                 best[c], earlier[c] = key, e
 
-        # the largest key (distance from c's first pixel, raster index, direction) per small
-        # component c, over its pixels' neighbours in components before c
-        for i in range(n):  # the neighbours along x: +x (0), -x (1)
+        for i in range(i0, i1):  # the neighbours along x: +x (0), -x (1)
             c = comp[i]
             if small[c]:
                 if end[i] < w and comp[i + 1] < c:
                     offer(c, comp[i + 1], i, end[i] - 1, 0)
                 if start[i] > 0 and comp[i - 1] < c:
                     offer(c, comp[i - 1], i, start[i], 1)
-        for e in range(m):  # across rows (+y 2, -y 3) and frames (+t 4, -t 5)
+        for e in range(e0, e1):  # across rows (+y 2, -y 3) and frames (+t 4, -t 5)
             i, j = touch[e, 0], touch[e, 1]
             ci, cj = comp[i], comp[j]
             if small[ci] and cj < ci:
@@ -539,10 +592,24 @@ def _compile(numba, cache: bool):
                 x0 = at[cj, 2]
                 d = 4 if z_of[i] != z_of[j] else 2  # j's pixels see i at +t or +y
                 offer(cj, ci, j, a if abs(a - x0) > abs(b - x0) else b, d)
+
+    @numba.njit(nogil=True, cache=cache)
+    def labelled(comp, small, best, earlier):
+        """Each run's final label, from the parts' :func:`offers` ((P, K) each).
+
+        Per small component the best of the parts' candidates; the pointers (always to an
+        earlier component) followed in one pass; a small first component's group joins the
+        first large one's; the groups numbered in raster order.
+        """
+        k = len(small)
         group = np.empty(k, np.int32)
-        for c in range(k):  # pointers only go back: one pass follows them
-            group[c] = group[earlier[c]] if small[c] and earlier[c] >= 0 else c
-        if k > 0 and small[0]:  # a small first region's group joins the first large one's
+        for c in range(k):
+            top, e = np.int64(-1), -1
+            for p in range(best.shape[0]):
+                if best[p, c] > top:
+                    top, e = best[p, c], earlier[p, c]
+            group[c] = group[e] if small[c] and e >= 0 else c
+        if k > 0 and small[0]:
             big = 0
             while big < k and small[big]:
                 big += 1
@@ -552,14 +619,14 @@ def _compile(numba, cache: bool):
                         group[c] = 0
         new = np.empty(k, np.int64)
         count = 0
-        for c in range(k):  # groups renumbered in raster order (a group's name: its first)
+        for c in range(k):  # a group's name: its first component
             if group[c] == c:
                 new[c] = count
                 count += 1
-        label = np.empty(n, np.int64)
-        for i in range(n):
+        label = np.empty(len(comp), np.int64)
+        for i in range(len(comp)):
             label[i] = new[group[comp[i]]]
-        return end, label
+        return label
 
     @numba.njit(nogil=True, cache=cache)
     def paint(first, start, end, label, out, r0, r1):
@@ -570,10 +637,12 @@ def _compile(numba, cache: bool):
             for i in range(first[r], first[r + 1]):
                 flat[r * w + start[i] : r * w + end[i]] = label[i]
 
-    return _Kernels(refine, kmeans, place, row_runs, merged_runs, paint)
+    return _Kernels(refine, kmeans, place, row_runs, unite, components, offers, labelled, paint)
 
 
 class _Kernels:
-    def __init__(self, refine, kmeans, place, row_runs, merged_runs, paint) -> None:
-        self.refine, self.kmeans, self.place = refine, kmeans, place
-        self.row_runs, self.merged_runs, self.paint = row_runs, merged_runs, paint
+    def __init__(self, refine, kmeans, place, row_runs, unite, components, offers, labelled,
+                 paint) -> None:  # fmt: skip
+        self.refine, self.kmeans, self.place, self.row_runs = refine, kmeans, place, row_runs
+        self.unite, self.components, self.offers = unite, components, offers
+        self.labelled, self.paint = labelled, paint
