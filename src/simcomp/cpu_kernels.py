@@ -137,16 +137,16 @@ def _merged_runs(first, start, value, t, h, w, limit, parts):
     comp, small, at = kernels.components(parent, start, end, z_of, y_of, limit)
     lists = [(touch, 4 * first[r0], e, first[r0], first[r1])
              for (r0, r1), e in zip(rows, ends, strict=True)]  # fmt: skip
-    lists.append((border, 0, m, 0, 0))
-    best = np.full((len(lists), len(small)), -1, np.int64)
-    earlier = np.full((len(lists), len(small)), -1, np.int32)
+    if m:
+        lists.append((border, 0, m, 0, 0))
 
     def offers(p):
-        kernels.offers(comp, small, at, start, end, row_of, z_of, y_of, *lists[p], w, best[p],
-                       earlier[p])  # fmt: skip
+        return kernels.offers(comp, small, at, start, end, row_of, z_of, y_of, *lists[p], w)
 
-    side_by_side(offers, len(lists))
-    return end, kernels.labelled(comp, small, best, earlier)
+    best, earlier = (np.stack(x) for x in zip(*side_by_side(offers, len(lists)), strict=True))
+    # per small component, the part with the largest key
+    earlier = earlier[best.argmax(0), np.arange(len(small))]
+    return end, kernels.labelled(comp, small, earlier)
 
 
 def slic_refine(source, scale, low, centres, step, as_runs: bool = False):
@@ -502,9 +502,10 @@ def _compile(numba, cache: bool):
 
         if inside:
             for r in range(r0, r1):
+                z, y = r // h, r % h
                 for i in range(first[r], first[r + 1]):
                     end[i] = start[i + 1] if i + 1 < first[r + 1] else w
-                    row_of[i], z_of[i], y_of[i] = r, r // h, r % h
+                    row_of[i], z_of[i], y_of[i] = r, z, y
         for r in range(r0, r1):
             i_end = first[r + 1]
             for step in range(2):  # the frame before (0), the row above (1)
@@ -556,15 +557,17 @@ def _compile(numba, cache: bool):
         return comp, size < limit, at
 
     @numba.njit(nogil=True, cache=cache)
-    def offers(comp, small, at, start, end, row_of, z_of, y_of, touch, e0, e1, i0, i1, w, best,
-               earlier):  # fmt: skip
+    def offers(comp, small, at, start, end, row_of, z_of, y_of, touch, e0, e1, i0, i1, w):
         """merge_small_components' candidates: per small component, its best neighbour.
 
         The largest key (L1 distance from the small component's first pixel, raster index,
-        direction) over its pixels' neighbours in earlier components, into ``best`` and
-        ``earlier``: along x for runs [i0, i1), across rows and frames for touches [e0, e1).
+        direction) over its pixels' neighbours in earlier components, and that neighbour
+        (K,) each, -1 where none: along x for runs [i0, i1), across rows and frames for
+        touches [e0, e1).
         """
         shift = np.int64(1) << 44
+        best = np.full(len(small), -1, np.int64)
+        earlier = np.full(len(small), -1, np.int32)
 
         def offer(c, e, i, x, d):  # voxel (run i, x) of small c, neighbour in e < c, at d
             dist = abs(z_of[i] - at[c, 0]) + abs(y_of[i] - at[c, 1]) + abs(x - at[c, 2])
@@ -592,23 +595,19 @@ def _compile(numba, cache: bool):
                 x0 = at[cj, 2]
                 d = 4 if z_of[i] != z_of[j] else 2  # j's pixels see i at +t or +y
                 offer(cj, ci, j, a if abs(a - x0) > abs(b - x0) else b, d)
+        return best, earlier
 
     @numba.njit(nogil=True, cache=cache)
-    def labelled(comp, small, best, earlier):
-        """Each run's final label, from the parts' :func:`offers` ((P, K) each).
+    def labelled(comp, small, earlier):
+        """Each run's final label, from each small component's chosen neighbour (:func:`offers`).
 
-        Per small component the best of the parts' candidates; the pointers (always to an
-        earlier component) followed in one pass; a small first component's group joins the
-        first large one's; the groups numbered in raster order.
+        The pointers (always to an earlier component) followed in one pass; a small first
+        component's group joins the first large one's; the groups numbered in raster order.
         """
         k = len(small)
         group = np.empty(k, np.int32)
         for c in range(k):
-            top, e = np.int64(-1), -1
-            for p in range(best.shape[0]):
-                if best[p, c] > top:
-                    top, e = best[p, c], earlier[p, c]
-            group[c] = group[e] if small[c] and e >= 0 else c
+            group[c] = group[earlier[c]] if small[c] and earlier[c] >= 0 else c
         if k > 0 and small[0]:
             big = 0
             while big < k and small[big]:
