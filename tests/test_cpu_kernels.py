@@ -54,6 +54,17 @@ def test_refine_kernel_matches_the_torch_full_resolution_step(monkeypatch, size,
         assert agree > 0.9995
 
 
+def _refine_inputs(b, t, h, w, channels, s, n, seed):
+    """Random features, pooled labels and centres for the full-resolution step (n seeds)."""
+    g = gen(seed)
+    seeds, _, step = slic_seeds((t, h, w), [n] * b)
+    source = slic_module._Features(torch.rand(b, t, h, w, channels, generator=g), s)
+    k = seeds.shape[1]
+    low = torch.randint(0, k, (b, t, -(-h // s), -(-w // s)), generator=g)
+    centres = torch.cat((torch.rand(b, k, channels, generator=g) * 50, seeds), -1)
+    return source, torch.full((b,), 50.0), low, centres, step
+
+
 @settings(max_examples=20, deadline=None)
 @given(
     h=st.integers(8, 40),
@@ -66,15 +77,7 @@ def test_refine_kernel_matches_the_torch_full_resolution_step(monkeypatch, size,
 )
 def test_refine_kernel_on_any_shape_and_channels(h, w, t, channels, s, n, seed):
     # SPEC R6: cells cut by the edges, one frame, one segment, few or many channels
-    g = gen(seed)
-    feats = torch.rand(1, t, h, w, channels, generator=g)
-    seeds, valid, step = slic_seeds((t, h, w), [n])
-    source = slic_module._Features(feats, s)
-    hs, ws = -(-h // s), -(-w // s)
-    k = seeds.shape[1]
-    low = torch.randint(0, k, (1, t, hs, ws), generator=g)
-    centres = torch.cat((torch.rand(1, k, channels, generator=g) * 50, seeds), -1)
-    scale = torch.tensor([50.0])
+    source, scale, low, centres, step = _refine_inputs(1, t, h, w, channels, s, n, seed)
     ref = slic_module._assign_full_resolution(source, scale, low, centres, step)
     ours = cpu_kernels.slic_refine(source, scale, low, centres, step)
     assert ours.shape == (1, t, h, w)
@@ -104,13 +107,8 @@ def _painted(runs: cpu_kernels.RowRuns) -> torch.Tensor:
 )
 def test_refine_as_runs_gives_the_same_labels(b, t, h, w, s, threads, seed):
     # SPEC R6, R8: the runs SLIC's passes read are the labels, whatever the frames' split
-    g = gen(seed)
-    seeds, valid, step = slic_seeds((t, h, w), [6] * b)
-    source = slic_module._Features(torch.rand(b, t, h, w, 3, generator=g), s)
-    k = seeds.shape[1]
-    low = torch.randint(0, k, (b, t, -(-h // s), -(-w // s)), generator=g)
-    centres = torch.cat((torch.rand(b, k, 3, generator=g) * 50, seeds), -1)
-    scale, min_size = torch.full((b,), 50.0), torch.full((b,), t * h * w / 12)
+    source, scale, low, centres, step = _refine_inputs(b, t, h, w, 3, s, 6, seed)
+    min_size = torch.full((b,), t * h * w / 12)
     kept = torch.get_num_threads()
     torch.set_num_threads(threads)  # the frames split into as many runs
     try:
