@@ -124,9 +124,15 @@ def test_downsample_option_reaches_slic(small):  # SPEC R6
     )  # fmt: skip
     assert torch.equal(t.labels(clip, params), expected)
     assert not torch.equal(SuperpixelOcclusion(min_visible=0).labels(clip, params), expected)
-    for bad in (0, -1, True):
+    for bad in (0, -1, True, 2.5, "4"):
         with pytest.raises(ValueError, match="downsample"):
             SuperpixelOcclusion(downsample=bad)
+        with pytest.raises(ValueError, match="downsample"):  # the function refuses them too
+            slic_compensated(
+                clip.background, clip.camera_shift, params["coord_scale"], params["seeds"],
+                params["seed_valid"], params["step"], downsample=bad,
+            )  # fmt: skip
+    assert SuperpixelOcclusion(downsample=np.int64(2)).downsample == 2
 
 
 def test_quality_against_skimage():  # SPEC R6, SPEC R7, SPEC R8 against scikit-image's slic

@@ -201,9 +201,10 @@ def slic_video(
         step: (B,) grid step per clip.
         compactness: SLIC's compactness (R8: 0.01).
         max_iter: k-means iterations.
-        downsample: pooling factor in y and x for k-means and connectivity; None (default):
-            the grid's smallest step / 12, between 1 and 4 (reads ``step``: pass it on the
-            CPU, as :func:`slic_seeds` makes it, to keep CUDA work free of host syncs).
+        downsample: pooling factor in y and x for SLIC's k-means, a whole number >= 1 (one
+            larger than the frame's side pools the whole side); None (default): the grid's
+            smallest step / 12, between 1 and 4 (reads ``step``: pass it on the CPU, as
+            :func:`slic_seeds` makes it, to keep CUDA work free of host syncs).
         enforce_connectivity: split the labels into their exact 6-connected components and
             merge those smaller than ``min_size_factor`` times the mean supervoxel size into
             a neighbour by scikit-image's rule (``merge_small_components``), once, on the
@@ -221,8 +222,9 @@ def slic_video(
         in the raster order of their first pixels; without, the index of the k-means centre.
 
     Raises:
-        ValueError: bad shapes, compactness <= 0, or NaN / inf features (on CUDA these raise
-            a device-side assertion instead, to avoid a host sync).
+        ValueError: bad shapes, compactness <= 0, a ``downsample`` that is not None or a
+            whole number >= 1, or NaN / inf features (on CUDA these raise a device-side
+            assertion instead, to avoid a host sync).
 
     Example:
         >>> feats = torch.rand(1, 4, 32, 48, 3)
@@ -284,6 +286,7 @@ def slic_compensated(
     dev = background.device
     check_tensor("camera_shift", camera_shift, (b, t, 2), dtype="float", device=dev)
     check_tensor("coord_scale", coord_scale, (b,), dtype="float", device=dev)
+    check_downsample(downsample)
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=background.device)
     s = _pooling(downsample, step, h, w)
@@ -291,11 +294,22 @@ def slic_compensated(
     return _slic(source, seeds, valid, step, compactness, **options)
 
 
+def check_downsample(downsample: int | None) -> int | None:
+    """``downsample`` if it is None or a whole number >= 1; else a ValueError naming it."""
+    whole = isinstance(downsample, int | np.integer) and not isinstance(downsample, bool)
+    if downsample is not None and not (whole and downsample >= 1):
+        raise ValueError(f"downsample: expected None or an integer >= 1, got {downsample!r}")
+    return downsample
+
+
 def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
-    """The pooling factor: ``downsample``, or the grid's smallest step / 12, in 1..4."""
-    if downsample is None:  # (an empty batch has no step: anything will do)
+    """The pooling factor: ``downsample`` (at most the frame's side), or step / 12 in 1..4.
+
+    The step is the grid's smallest.
+    """
+    if check_downsample(downsample) is None:  # (an empty batch has no step: anything will do)
         downsample = max(1, min(4, int(float(step.min()) // 12))) if step.numel() else 1
-    return max(1, min(downsample, h, w))
+    return max(1, min(int(downsample), h, w))
 
 
 class _Features:

@@ -10,7 +10,7 @@ from ..clip import Clip
 from ..flow import CameraMotionEstimator, camera_motion_estimator, integrate_motion
 from ..functional.composite import hard_composite
 from ..functional.occlusion import choose_supervoxel, occlusion_kept, slic_features
-from ..functional.slic import slic_compensated, slic_seeds, slic_skimage
+from ..functional.slic import check_downsample, slic_compensated, slic_seeds, slic_skimage
 from ..joints import SMPL24, JointLayout
 from .base import ClipTransform, Params, uniform
 
@@ -77,9 +77,7 @@ class SuperpixelOcclusion(ClipTransform):
         if backend not in BACKENDS:
             raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
         self.compactness, self.min_visible, self.backend = compactness, min_visible, backend
-        if downsample is not None and (isinstance(downsample, bool) or int(downsample) < 1):
-            raise ValueError(f"downsample: expected None or an integer >= 1, got {downsample!r}")
-        self.downsample = downsample
+        self.downsample = check_downsample(downsample)
         self.layout = layout
         self.estimator = camera_motion_estimator(estimator)
 
