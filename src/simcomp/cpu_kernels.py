@@ -514,15 +514,12 @@ def _compile(numba, cache: bool):
                     continue
                 i, j = first[r], first[other]
                 while i < i_end:
-                    if value[i] == value[j]:
+                    same = value[i] == value[j]
+                    touch[m, 0], touch[m, 1] = i, j  # kept when of two labels: no branch
+                    m += not same
+                    if same:
                         a, b = _find(parent, i), _find(parent, j)
-                        if a < b:
-                            parent[b] = a
-                        elif b < a:
-                            parent[a] = b
-                    else:
-                        touch[m, 0], touch[m, 1] = i, j
-                        m += 1
+                        parent[max(a, b)] = min(a, b)
                     ei, ej = end[i], end[j]
                     i += ei <= ej
                     j += ej <= ei
@@ -569,32 +566,35 @@ def _compile(numba, cache: bool):
         best = np.full(len(small), -1, np.int64)
         earlier = np.full(len(small), -1, np.int32)
 
-        def offer(c, e, i, x, d):  # voxel (run i, x) of small c, neighbour in e < c, at d
+        def offer(c, e, key):  # the largest key per small c: selects, not branches
+            better = key > best[c]  # (on textured clips a branch here misses half the time)
+            best[c] = key if better else best[c]
+            earlier[c] = e if better else earlier[c]
+
+        def key_of(c, i, x, d):  # voxel (run i, x) of c, its neighbour at direction d
             dist = abs(z_of[i] - at[c, 0]) + abs(y_of[i] - at[c, 1]) + abs(x - at[c, 2])
-            key = dist * shift + (np.int64(row_of[i]) * w + x) * 8 + d
-            if key > best[c]:
-                best[c], earlier[c] = key, e
+            return dist * shift + (np.int64(row_of[i]) * w + x) * 8 + d
 
         for i in range(i0, i1):  # the neighbours along x: +x (0), -x (1)
             c = comp[i]
             if small[c]:
-                if end[i] < w and comp[i + 1] < c:
-                    offer(c, comp[i + 1], i, end[i] - 1, 0)
-                if start[i] > 0 and comp[i - 1] < c:
-                    offer(c, comp[i - 1], i, start[i], 1)
+                if end[i] < w:
+                    e = comp[i + 1]
+                    offer(c, e, key_of(c, i, end[i] - 1, 0) if e < c else np.int64(-1))
+                if start[i] > 0:
+                    e = comp[i - 1]
+                    offer(c, e, key_of(c, i, start[i], 1) if e < c else np.int64(-1))
         for e in range(e0, e1):  # across rows (+y 2, -y 3) and frames (+t 4, -t 5)
             i, j = touch[e, 0], touch[e, 1]
             ci, cj = comp[i], comp[j]
-            if small[ci] and cj < ci:
+            later_i = ci > cj  # (runs of two labels: never one component)
+            c, g, r = (ci, cj, i) if later_i else (cj, ci, j)  # the later one sees the other
+            if small[c]:
                 a, b = max(start[i], start[j]), min(end[i], end[j]) - 1
-                x0 = at[ci, 2]  # of the common pixels, the farthest from c's first
-                d = 5 if z_of[i] != z_of[j] else 3
-                offer(ci, cj, i, a if abs(a - x0) > abs(b - x0) else b, d)
-            elif small[cj] and ci < cj:
-                a, b = max(start[i], start[j]), min(end[i], end[j]) - 1
-                x0 = at[cj, 2]
-                d = 4 if z_of[i] != z_of[j] else 2  # j's pixels see i at +t or +y
-                offer(cj, ci, j, a if abs(a - x0) > abs(b - x0) else b, d)
+                x0 = at[c, 2]  # of the common pixels, the farthest from c's first
+                x = a if abs(a - x0) > abs(b - x0) else b
+                d = (4 if z_of[i] != z_of[j] else 2) + later_i  # j sees i at +t / +y, i j at -
+                offer(c, g, key_of(c, r, x, d))
         return best, earlier
 
     @numba.njit(nogil=True, cache=cache)
