@@ -575,15 +575,14 @@ def _compile(numba, cache: bool):
             dist = abs(z_of[i] - at[c, 0]) + abs(y_of[i] - at[c, 1]) + abs(x - at[c, 2])
             return dist * shift + (np.int64(row_of[i]) * w + x) * 8 + d
 
-        for i in range(i0, i1):  # the neighbours along x: +x (0), -x (1)
-            c = comp[i]
-            if small[c]:
-                if end[i] < w:
-                    e = comp[i + 1]
-                    offer(c, e, key_of(c, i, end[i] - 1, 0) if e < c else np.int64(-1))
-                if start[i] > 0:
-                    e = comp[i - 1]
-                    offer(c, e, key_of(c, i, start[i], 1) if e < c else np.int64(-1))
+        for i in range(i0, i1):  # along x, once per pair of runs: +x (0), -x (1)
+            if end[i] < w:  # run i + 1 is the next in the row
+                ci, cj = comp[i], comp[i + 1]
+                later_i = ci > cj
+                c, g = (ci, cj) if later_i else (cj, ci)
+                if small[c]:  # i's last pixel sees i + 1 at +x, i + 1's first i at -x
+                    r, x = (i, end[i] - 1) if later_i else (i + 1, start[i + 1])
+                    offer(c, g, key_of(c, r, x, 1 - later_i))
         for e in range(e0, e1):  # across rows (+y 2, -y 3) and frames (+t 4, -t 5)
             i, j = touch[e, 0], touch[e, 1]
             ci, cj = comp[i], comp[j]
