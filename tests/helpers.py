@@ -26,6 +26,17 @@ def torch_path(active: bool = True):
         cpu_kernels._kernels = kept
 
 
+@contextlib.contextmanager
+def threads(n: int):
+    """Within it, torch (and so simcomp's side-by-side work) uses ``n`` threads."""
+    kept = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(kept)
+
+
 def random_clip(b=2, t=3, h=8, w=10, j=24, device="cpu", seed=0) -> Clip:
     g = gen(seed)
     return Clip(

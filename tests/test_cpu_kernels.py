@@ -13,6 +13,7 @@ from simcomp.functional.connectivity import connected_and_merged
 from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_compensated, slic_seeds, slic_video
 from tests.helpers import gen, torch_path
+from tests.helpers import threads as using_threads
 
 pytestmark = pytest.mark.skipif(
     not cpu_kernels.available(torch.zeros(1)), reason="numba is not installed"
@@ -109,14 +110,10 @@ def test_refine_as_runs_gives_the_same_labels(b, t, h, w, s, threads, seed):
     # SPEC R6, R8: the runs SLIC's passes read are the labels, whatever the frames' split
     source, scale, low, centres, step = _refine_inputs(b, t, h, w, 3, s, 6, seed)
     min_size = torch.full((b,), t * h * w / 12)
-    kept = torch.get_num_threads()
-    torch.set_num_threads(threads)  # the frames split into as many runs
-    try:
+    with using_threads(threads):  # the frames split into as many runs
         labels = cpu_kernels.slic_refine(source, scale, low, centres, step)
         runs = cpu_kernels.slic_refine(source, scale, low, centres, step, as_runs=True)
         merged = cpu_kernels.connected_and_merged(runs, min_size, 1.0)
-    finally:
-        torch.set_num_threads(kept)
     assert runs.shape == (b, t, h, w)
     assert torch.equal(_painted(runs), labels.long())
     assert torch.equal(merged, connected_and_merged(labels, min_size))
@@ -174,14 +171,10 @@ def test_labels_do_not_depend_on_the_thread_count():  # one seed, one labelling 
     clip = background_clips(1, 9, (96, 128), generator=gen(6), max_pan=5.0)
     seeds, valid, step = slic_seeds((9, 96, 128), [20])
     k = torch.tensor([5e-4])
-    threads = torch.get_num_threads()
     runs = []
-    try:
-        for n in (1, 3):
-            torch.set_num_threads(n)
+    for n in (1, 3):
+        with using_threads(n):
             runs.append(slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step))
-    finally:
-        torch.set_num_threads(threads)
     assert torch.equal(runs[0], runs[1])
 
 
@@ -299,11 +292,7 @@ def test_merge_kernel_equals_the_torch_path_on_any_split_of_the_frames(
     # SPEC R8: at batch 1 the kernel unites and offers in runs of frames side by side
     labels = torch.randint(0, values, (1, t, h, w), generator=gen(seed))
     size = torch.tensor([float(min_size)])
-    kept = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with using_threads(threads):
         ours = connected_and_merged(labels, size)
-    finally:
-        torch.set_num_threads(kept)
     with torch_path():
         assert torch.equal(ours, connected_and_merged(labels, size))

@@ -8,14 +8,13 @@ import torch
 
 from simcomp import _parallel
 from simcomp._parallel import side_by_side
+from tests.helpers import threads
 
 
 @pytest.fixture
 def two_threads():
-    kept = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(kept)
+    with threads(2):
+        yield
 
 
 def test_results_in_order_on_the_kept_pool(two_threads):
