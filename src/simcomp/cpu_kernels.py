@@ -110,11 +110,12 @@ def slic_kmeans(pooled, centres, valid, axes, step, windows, iterations):
 
 
 def _merged_runs(first, start, value, t, h, w, limit, parts):
-    """One clip's runs' ends and final labels, the frames split into ``parts`` side by side.
+    """One clip's runs' ends and components, and each component's final label (int64).
 
-    Each part unites its own rows' runs and lists its touching pairs of two labels; the frame
-    steps between parts are walked after; each part then offers its candidates, and the best
-    per small component wins (the largest key: one result for any split).
+    The frames are split into ``parts`` side by side: each part unites its own rows' runs and
+    lists its touching pairs of two labels; the frame steps between parts are walked after;
+    each part then offers its candidates, and the best per small component wins (the largest
+    key: one result for any split).
     """
     kernels = _kernels()
     n = int(first[-1])
@@ -146,7 +147,7 @@ def _merged_runs(first, start, value, t, h, w, limit, parts):
     best, earlier = (np.stack(x) for x in zip(*side_by_side(offers, len(lists)), strict=True))
     # per small component, the part with the largest key
     earlier = earlier[best.argmax(0), np.arange(len(small))]
-    return end, kernels.labelled(comp, small, earlier)
+    return end, comp, kernels.labelled(small, earlier)
 
 
 def slic_refine(source, scale, low, centres, step, as_runs: bool = False):
@@ -597,8 +598,8 @@ def _compile(numba, cache: bool):
         return best, earlier
 
     @numba.njit(nogil=True, cache=cache)
-    def labelled(comp, small, earlier):
-        """Each run's final label, from each small component's chosen neighbour (:func:`offers`).
+    def labelled(small, earlier):
+        """Each component's final label, from each small one's chosen neighbour (:func:`offers`).
 
         The pointers (always to an earlier component) followed in one pass; a small first
         component's group joins the first large one's; the groups numbered in raster order.
@@ -621,19 +622,18 @@ def _compile(numba, cache: bool):
             if group[c] == c:
                 new[c] = count
                 count += 1
-        label = np.empty(len(comp), np.int64)
-        for i in range(len(comp)):
-            label[i] = new[group[comp[i]]]
-        return label
+        for c in range(k):
+            new[c] = new[group[c]]
+        return new
 
     @numba.njit(nogil=True, cache=cache)
-    def paint(first, start, end, label, out, r0, r1):
-        """Rows [r0, r1) of ``out`` (T, H, W): each run's pixels get the run's label."""
+    def paint(first, start, end, comp, label, out, r0, r1):
+        """Rows [r0, r1) of ``out`` (T, H, W): each run's pixels get its component's label."""
         w = out.shape[2]
         flat = out.reshape(-1)
         for r in range(r0, r1):
             for i in range(first[r], first[r + 1]):
-                flat[r * w + start[i] : r * w + end[i]] = label[i]
+                flat[r * w + start[i] : r * w + end[i]] = label[comp[i]]
 
     return _Kernels(refine, kmeans, place, row_runs, unite, components, offers, labelled, paint)
 
