@@ -119,8 +119,12 @@ def _merged_runs(first, start, value, t, h, w, limit, parts):
     """
     kernels = _kernels()
     n = int(first[-1])
-    per = -(-t // parts)
-    rows = [(f * h, min(f + per, t) * h) for f in range(0, t, per)]
+    # whole frames, each part ending at the frame boundary nearest its share of the runs
+    before = first[::h]  # (T + 1,) runs before each frame
+    want = n * np.arange(1, parts) / parts
+    cut = np.abs(before[:, None] - want[None, :]).argmin(0)
+    frames = np.unique(np.concatenate(([0], cut, [t])))
+    rows = [(int(a) * h, int(b) * h) for a, b in zip(frames[:-1], frames[1:], strict=True)]
     end, row_of, z_of, y_of = (np.empty(n, np.int32) for _ in range(4))
     parent = np.arange(n)
     touch = np.empty((4 * n + 1, 2), np.int32)  # a part's rows write < 4 per run, from 4 * first
