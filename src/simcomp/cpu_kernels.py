@@ -126,7 +126,7 @@ def _merged_runs(first, start, value, t, h, w, limit, parts):
     frames = np.unique(np.concatenate(([0], cut, [t])))
     rows = [(int(a) * h, int(b) * h) for a, b in zip(frames[:-1], frames[1:], strict=True)]
     end, row_of, z_of, y_of = (np.empty(n, np.int32) for _ in range(4))
-    parent = np.arange(n)
+    parent = np.empty(n, np.int64)  # each run its own root: set by the parts
     touch = np.empty((4 * n + 1, 2), np.int32)  # a part's rows write < 4 per run, from 4 * first
     common = (first, start, value, end, row_of, z_of, y_of, parent)
 
@@ -489,14 +489,15 @@ def _compile(numba, cache: bool):
               inside):  # fmt: skip
         """Union-find over the runs of rows [r0, r1) of a clip (from :func:`row_runs`).
 
-        ``inside``: the rows' runs get their ends and rows (frame, row in it), and are united
-        with the touching runs of one label in the row above and the frame before where
-        those rows are in [r0, r1); else only the frame step from rows [r0, r1) to the rows
-        before r0 is walked (a part's border). Union by the smaller index, so every root is
-        its component's first run, in any order of the parts. Pairs of touching runs of two
-        labels go to ``touch`` from index m on (the merge's candidates); returns the index
-        after the last. (Two rows partition [0, w) alike: a walk of two rows visits fewer
-        pairs than their runs, so rows [r0, r1) alone write fewer than 4 per run.)
+        ``inside``: the rows' runs get their ends, rows (frame, row in it) and themselves as
+        parents, and are united with the touching runs of one label in the row above and the
+        frame before where those rows are in [r0, r1); else only the frame step from rows
+        [r0, r1) to the rows before r0 is walked (a part's border). Union by the smaller
+        index, so every root is its component's first run, in any order of the parts. Pairs
+        of touching runs of two labels go to ``touch`` from index m on (the merge's
+        candidates); returns the index after the last. (Two rows partition [0, w) alike: a
+        walk of two rows visits fewer pairs than their runs, so rows [r0, r1) alone write
+        fewer than 4 per run.)
         """
 
         def _find(parent, i):  # (inner: a jitted one from outside would defeat the cache)
@@ -510,7 +511,7 @@ def _compile(numba, cache: bool):
                 z, y = r // h, r % h
                 for i in range(first[r], first[r + 1]):
                     end[i] = start[i + 1] if i + 1 < first[r + 1] else w
-                    row_of[i], z_of[i], y_of[i] = r, z, y
+                    row_of[i], z_of[i], y_of[i], parent[i] = r, z, y, i
         for r in range(r0, r1):
             i_end = first[r + 1]
             for step in range(2):  # the frame before (0), the row above (1)
