@@ -6,6 +6,7 @@ import scipy.ndimage as ndi
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
 
 from simcomp.functional.connectivity import connected_components, merge_small_components
 from tests.helpers import gen, torch_path
@@ -156,8 +157,6 @@ def test_merge_weight_counts_pooled_voxels_as_pixels():
 def test_merge_gives_a_piece_to_the_neighbour_scikit_image_meets_last():
     # SPEC R8: scikit-image's rule, not the largest neighbour: the piece c's search looks
     # +x (A), -x (B), +y (B), -y (A), so it meets A last, though B is larger
-    from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
-
     a, b, c = 0, 1, 2
     labels = torch.tensor([[a, a, a, a], [b, c, a, a], [b, b, b, b], [b, b, b, b]])
     comp = connected_components(labels.view(1, 1, 4, 4))
@@ -177,8 +176,6 @@ def test_merge_gives_a_piece_to_the_neighbour_scikit_image_meets_last():
 def test_merge_equals_scikit_image_on_pieces_of_up_to_two_voxels(path, shape, values, seed):
     # SPEC R8: scikit-image's _enforce_label_connectivity_cython, exactly, where its search
     # order is raster order (pieces of 1 or 2 voxels: min_size 3), a small first region included
-    from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
-
     labels = torch.randint(0, values, shape, generator=gen(seed))
     with torch_path(path == "torch"):
         ours = merge_small_components(connected_components(labels[None]), torch.tensor([3.0]))
@@ -189,8 +186,6 @@ def test_merge_equals_scikit_image_on_pieces_of_up_to_two_voxels(path, shape, va
 def test_a_small_first_region_joins_the_first_large_one():
     # SPEC R8: the one piece with no region before it takes, with all that joined it, the
     # label of the first region that is not small, as in scikit-image (which it touches)
-    from skimage.segmentation._slic import _enforce_label_connectivity_cython as skimage_merge
-
     labels = torch.tensor([[[[0, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3]]]])
     merged = merge_small_components(connected_components(labels), torch.tensor([3.0]))
     assert merged.tolist() == [[[[0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]]]]

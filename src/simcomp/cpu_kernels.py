@@ -35,6 +35,7 @@ would be a second thread pool beside torch's.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -173,7 +174,8 @@ def slic_refine(source, scale, low, centres, step, as_runs: bool = False):
         pixels = pixels.reshape(b, t, *pixels.shape[1:])
     else:
         shift, coord_scale = torch.zeros(b, t, 2), torch.zeros(b)
-    out = torch.empty(b, t, h, w, dtype=torch.int32)  # (as_runs: for its shape, never written)
+    # as_runs: the kernel reads only H and W of out, and writes runs instead
+    out = torch.empty((0, 0, h, w) if as_runs else (b, t, h, w), dtype=torch.int32)
     arrays = [
         x.detach().float().contiguous().numpy()
         for x in (pixels, shift, coord_scale, centres, source.lo, scale, step)
@@ -643,9 +645,13 @@ def _compile(numba, cache: bool):
     return _Kernels(refine, kmeans, place, row_runs, unite, components, offers, labelled, paint)
 
 
-class _Kernels:
-    def __init__(self, refine, kmeans, place, row_runs, unite, components, offers, labelled,
-                 paint) -> None:  # fmt: skip
-        self.refine, self.kmeans, self.place, self.row_runs = refine, kmeans, place, row_runs
-        self.unite, self.components, self.offers = unite, components, offers
-        self.labelled, self.paint = labelled, paint
+class _Kernels(NamedTuple):
+    refine: Callable
+    kmeans: Callable
+    place: Callable
+    row_runs: Callable
+    unite: Callable
+    components: Callable
+    offers: Callable
+    labelled: Callable
+    paint: Callable

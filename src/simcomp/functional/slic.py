@@ -482,18 +482,18 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     cy = ((torch.arange(hs, device=dev) + 0.5) * s - 0.5).clamp(max=h - 1).float()
     cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
     axes = (torch.arange(t, device=dev).float(), cy, cx)
-    coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     # scikit-image's start: centres at the seeds with zero features, so the first assignment
     # is by position alone (every pixel's |f|^2 is the same for every centre).
     centres = torch.cat((torch.zeros(b, seeds.shape[1], c, device=dev), seeds), -1)
     k = seeds.shape[1]
-    fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
-    data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
     if kernels and cpu_kernels.available(pooled):
         labels, centres = cpu_kernels.slic_kmeans(
             pooled, centres, valid, axes, step, windows, max_iter
         )
     else:
+        fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
+        coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+        data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
         labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
         for _ in range(max_iter):
             if fast:
