@@ -167,6 +167,29 @@ def test_kmeans_kernel_matches_the_torch_steps(n):  # SPEC R6, SPEC R8: k-means 
     assert not none.any() and torch.equal(kept, start)
 
 
+def test_kmeans_kernel_moves_only_changed_voxels_exactly():  # SPEC R6: 10 iterations
+    """After the first iteration only relabelled voxels move their sums: the same centres and
+    labels as iterations run one call at a time (each taking its sums whole), on 1-3 threads."""
+    from simcomp.functional.slic import _windows
+
+    g = gen(7)
+    t, ny, nx = 6, 20, 28
+    pooled = torch.rand(1, t * ny * nx, 5, generator=g) * 40
+    axes = (torch.arange(t).float(), torch.arange(ny).float(), torch.arange(nx).float())
+    seeds, valid, step = slic_seeds((t, ny, nx), [12])
+    start = torch.cat((torch.zeros(1, seeds.shape[1], 5), seeds), -1)
+    windows = _windows((t, ny, nx), valid)
+    one_by_one = start
+    for _ in range(6):
+        labels, one_by_one = cpu_kernels.slic_kmeans(
+            pooled, one_by_one, valid, axes, step, windows, 1
+        )
+    for n in (1, 3):
+        with using_threads(n):
+            together = cpu_kernels.slic_kmeans(pooled, start, valid, axes, step, windows, 6)
+        assert torch.equal(together[0], labels) and torch.equal(together[1], one_by_one)
+
+
 def test_labels_do_not_depend_on_the_thread_count():  # one seed, one labelling (fixed point)
     clip = background_clips(1, 9, (96, 128), generator=gen(6), max_pan=5.0)
     seeds, valid, step = slic_seeds((9, 96, 128), [20])
