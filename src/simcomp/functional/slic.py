@@ -337,7 +337,9 @@ class _Features:
         return self.cells.permute(0, 1, 2, 4, 3, 5, 6).reshape(b * t, hs * s, ws * s, self.c)
 
     def pooled(self) -> torch.Tensor:
-        """Cell means (B, T * hs * ws, C)."""
+        """Cell means (B, T * hs * ws, C): with cells of one pixel, the features themselves."""
+        if self.s == 1:  # (avg_pool2d would copy them, 20 ms a clip)
+            return self.raw.reshape(self.shape[0], -1, self.c)
         # avg_pool2d on the channels-last frames: one pass (a mean over the cell view's two
         # strided axes took 3x as long)
         means = F.avg_pool2d(self._frames().permute(0, 3, 1, 2), self.s)  # (B*T, C, hs, ws)
@@ -418,7 +420,9 @@ class _CompensatedFeatures:
     def pooled(self) -> torch.Tensor:
         """Cell means (B, T * hs * ws, 5): colour means, coordinates at the cells' mean."""
         b, t = self.shape[:2]
-        colour = F.avg_pool2d(self.colour, self.s)  # (B*T, 3, hs, ws)
+        colour = (
+            F.avg_pool2d(self.colour, self.s) if self.s > 1 else self.colour
+        )  # (B*T, 3, hs, ws)
         colour = colour.view(b, t, 3, *colour.shape[-2:]).permute(0, 1, 3, 4, 2)
         k = self.k.view(b, 1, 1, 1, 1)
         xy = (self.grid.mean((2, 3)) - self.shift[:, :, None, None]) * k  # (B, T, hs, ws, 2)
