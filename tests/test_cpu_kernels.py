@@ -130,6 +130,17 @@ def test_slic_video_with_and_without_the_kernel():  # SPEC R6
     assert (a == b).float().mean() > 0.99
 
 
+@pytest.mark.parametrize("downsample", [1, 4])
+@pytest.mark.parametrize("kernels", [True, False])
+def test_labels_without_connectivity_are_long(downsample, kernels):  # SPEC R6: the contract
+    feats = torch.rand(1, 3, 48, 64, 3, generator=gen(2))
+    seeds, valid, step = slic_seeds((3, 48, 64), [6])
+    labels = slic_video(feats, seeds, valid, step, downsample=downsample,
+                        enforce_connectivity=False, kernels=kernels)  # fmt: skip
+    assert labels.dtype == torch.long and labels.shape == (1, 3, 48, 64)
+    assert 0 <= int(labels.min()) and int(labels.max()) < seeds.shape[1]
+
+
 def test_without_numba_the_torch_step_runs(monkeypatch):
     monkeypatch.setattr(cpu_kernels, "_kernels", lambda: None)
     assert not cpu_kernels.available(torch.zeros(1))

@@ -523,8 +523,8 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # labels (adjusted Rand index 0.65 against 0.83 on real photos at n = 10).
         # scikit-image's whole number of pixels: int(factor * pixels / seeds)
         min_size = (min_size_factor * (t * h * w) / valid.sum(1).double()).floor().float()
-        labels = _connected_and_merged(labels, min_size, span=k)
-    return labels
+        return _connected_and_merged(labels, min_size, span=k)
+    return labels.long()  # (the CPU full-resolution kernel's labels are int32)
 
 
 def _means(data, labels, k, previous, fixed_point=None):
