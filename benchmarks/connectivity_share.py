@@ -2,6 +2,7 @@
 
     python benchmarks/connectivity_share.py --device cpu --batch 1
     python benchmarks/connectivity_share.py --device cuda --batch 32
+    python benchmarks/connectivity_share.py --device cpu --batch 1 --downsample 1
 
 Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
 every call of ``connected_and_merged`` (exact components, then the small-piece merge, on the
@@ -47,6 +48,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--frames", type=int, default=31)
     ap.add_argument("--size", type=int, nargs=2, default=(240, 320))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--downsample", type=int, default=None, help="slic_video's (1: no pooling)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--parts", action="store_true", help="time the steps inside the passes too")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="profiler rows to print")
@@ -77,7 +79,7 @@ def main(argv=None) -> dict:
         _sync(device)
         start = time.perf_counter()
         for _ in range(args.repeats):
-            slic_video(feats, seeds, valid, step)
+            slic_video(feats, seeds, valid, step, downsample=args.downsample)
         _sync(device)
         return (time.perf_counter() - start) / args.repeats
 
@@ -110,11 +112,16 @@ def main(argv=None) -> dict:
     parts = {k: v / args.repeats for k, v in spent.items()}
     share = parts["connected_and_merged"] / (parts["clip_slic"] if side_by_side else with_timers)
     if args.profile:
-        profiled = _profile(lambda: slic_video(feats, seeds, valid, step), device, args.profile)
+        profiled = _profile(
+            lambda: slic_video(feats, seeds, valid, step, downsample=args.downsample),
+            device,
+            args.profile,
+        )
     result = {
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "batch": b,
         "clip": [t, *size],
+        "downsample": args.downsample,
         "slic_video_s": untimed,
         "clips_per_s": b / untimed,
         **{f"{k}_s": v for k, v in parts.items()},
