@@ -62,30 +62,19 @@ def available(x: torch.Tensor) -> bool:
     return not x.is_cuda and _kernels() is not None
 
 
-def planar(pixels, lo, scale, shape, s: int) -> dict[int, torch.Tensor]:
-    """SLIC's rescaled features laid out as :func:`slic_kmeans` reads them, in one pass.
+def planar(pooled: torch.Tensor, lo: torch.Tensor, scale: torch.Tensor, shape) -> torch.Tensor:
+    """SLIC's rescaled features laid out as :func:`slic_kmeans` reads them.
 
-    Args:
-        pixels: (B, T * H * W, C) features.
-        lo: (B,) the rescale's offset: (pixels - lo) * scale, as the torch path's.
-        scale: (B,) its factor.
-        shape: (T, H, W).
-        s: a pooling: the means of s x s cells (edge-replicated) as well.
-
-    Returns:
-        {1: (B, T, H, C, W), s: (B, T, hs, C, ws)} float32: each row's values feature by
-        feature, for vector loops (the cells' means of the rescaled pixels: the torch path
-        rescales the means, which may round differently in the last bit).
+    (pooled - lo) * scale, for pooled (B, N, C) cell features on a grid of ``shape``
+    (T, NY, NX) and lo, scale (B,), as (B, T, NY, C, NX) float32: each row's values feature by
+    feature, for vector loops. The same values as the torch path's rescale.
     """
-    b, _, c = pixels.shape
-    t, h, w = shape
-    full = torch.empty(b, t, h, c, w)
-    cells = torch.empty(b, t, -(-h // s), c, -(-w // s)) if s > 1 else full[:0]
-    args = (pixels.float().contiguous().numpy(), lo.float().contiguous().numpy(),
-            scale.float().contiguous().numpy(), full.numpy(), cells.numpy(), s)  # fmt: skip
-    runs = _runs(b, t)
-    side_by_side(lambda i: _kernels().planar(*args, *runs[i]), len(runs))
-    return {1: full, s: cells} if s > 1 else {1: full}
+    b, _, c = pooled.shape
+    t, ny, nx = shape
+    out = torch.empty(b, t, ny, c, nx)
+    grid = pooled.float().view(b, t, ny, nx, c).transpose(3, 4)
+    torch.sub(grid, lo.float().view(b, 1, 1, 1, 1), out=out)
+    return out.mul_(scale.float().view(b, 1, 1, 1, 1))
 
 
 def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=True,
@@ -93,7 +82,7 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
     """CPU twin of the torch k-means loop of SLIC (``_assign`` then ``_means``, repeated).
 
     Args:
-        planar: (B, T, NY, C, NX) rescaled cell features, as :func:`planar` makes them.
+        planar: (B, T, NY, C, NX) rescaled cell features from :func:`planar`.
         centres: (B, K, C + 3) the starting centres: features, then (t, y, x) in pixels.
         valid: bool (B, K), which seeds exist.
         axes: the grid's coordinates (t (T,), y (NY,), x (NX,)) in pixels.
@@ -115,9 +104,7 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
     if extreme is None:
         flat = planar.view(b, -1)
         extreme = torch.maximum(flat.amax(1), -flat.amin(1))  # (no |planar| copy)
-    # a voxel's values times q within int32 (as the kernel converts them), n of them in int64
-    extreme = torch.maximum(extreme, coords)
-    q = torch.minimum(fixed_point.scale(extreme, n), fixed_point.scale(extreme, 2**32)).float()
+    q = fixed_point.scale(torch.maximum(extreme, coords), n).float()
     labels = torch.zeros(b, t, ys, xs, dtype=torch.int32)  # (as they stay with no iteration)
     runs = _runs(b, t)
     sums = torch.zeros(len(runs), k, c + 4, dtype=torch.int64)  # each run's, kept between calls
@@ -278,34 +265,6 @@ def _runs(b: int, t: int) -> list[tuple[int, int, int]]:
 
 def _compile(numba, cache: bool):
     @numba.njit(nogil=True, cache=cache)
-    def planar(pixels, lo, scale, full, cells, s, b, t0, t1):
-        """Frames [t0, t1) of clip b: :func:`planar`'s rescaled pixels and cells' means."""
-        _, _, h, c, w = full.shape
-        offset, factor = lo[b], scale[b]
-        ws, whole = cells.shape[4], w // s  # cells, and those inside the frame
-        area = np.float32(1.0 / (s * s))
-        rows = np.empty(w, np.float32)  # a cell row's sums down its s rows
-        for t in range(t0, t1):
-            for y in range(h):
-                f, row = pixels[b, (t * h + y) * w : (t * h + y + 1) * w], full[b, t, y]
-                for i in range(c):
-                    for x in range(w):
-                        row[i, x] = (f[x, i] - offset) * factor
-            for cy in range(cells.shape[2] if s > 1 else 0):
-                for i in range(c):
-                    rows[:] = 0
-                    for dy in range(s):  # past the edge, the last row again
-                        src = full[b, t, min(cy * s + dy, h - 1), i]
-                        for x in range(w):
-                            rows[x] += src[x]
-                    out = cells[b, t, cy, i]
-                    for cx in range(ws):
-                        total = np.float32(0)
-                        for dx in range(s):  # past the edge, the last column again
-                            total += rows[cx * s + dx if cx < whole else min(cx * s + dx, w - 1)]
-                        out[cx] = total * area
-
-    @numba.njit(nogil=True, cache=cache)
     def kmeans(planar, q, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, sums,
                b, t0, t1, mode):  # fmt: skip
         """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
@@ -341,12 +300,11 @@ def _compile(numba, cache: bool):
                 hi[k] += 1
 
         def add(label, sign, t, iy, x0, x1):  # voxels x0..x1-1 of row (t, iy) into (sign 1) or
-            # out of the label's sums: each value times q, truncated to int32 alone (vector
-            # instructions; read in cache, not from a stored copy)
+            # out of the label's sums, each rounded alone (read in cache, not a stored copy)
             for i in range(c):
-                total, f = np.int64(0), planar[b, t, iy, i, x0:x1]
-                for ix in range(x1 - x0):
-                    total += np.int64(np.int32(f[ix] * q[b]))
+                total = np.int64(0)
+                for ix in range(x0, x1):
+                    total += np.int64(np.rint(planar[b, t, iy, i, ix] * q[b]))
                 sums[label, i] += sign * total
             sums[label, c] += sign * ft[b, t] * (x1 - x0)
             sums[label, c + 1] += sign * fy[b, iy] * (x1 - x0)
@@ -608,11 +566,10 @@ def _compile(numba, cache: bool):
             for i in range(first[r], first[r + 1]):
                 flat[r * w + start[i] : r * w + end[i]] = label[comp[i]]
 
-    return _Kernels(planar, kmeans, place, row_runs, unite, components, offers, labelled, paint)
+    return _Kernels(kmeans, place, row_runs, unite, components, offers, labelled, paint)
 
 
 class _Kernels(NamedTuple):
-    planar: Callable
     kmeans: Callable
     place: Callable
     row_runs: Callable

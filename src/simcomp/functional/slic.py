@@ -444,13 +444,15 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     # scikit-image's start: centres at the seeds with zero features, so the first assignment
     # is by position alone (every pixel's |f|^2 is the same for every centre).
     centres = torch.cat((torch.zeros(b, seeds.shape[1], c, device=dev), seeds), -1)
+    numba = kernels and cpu_kernels.available(lo)
     schedule = _schedule(s, max_iter)
-    if kernels and cpu_kernels.available(lo):  # both poolings' features in one pass
-        rescaled = cpu_kernels.planar(source.pooled(1), lo, scale, (t, h, w), s)
-    else:  # (pooling: the features as scikit-image rescales them)
-        rescaled = {p: (source.pooled(p) - lo.view(b, 1, 1)) * scale.view(b, 1, 1)
-                    for p in {p for p, _ in schedule}}  # fmt: skip
+    rescaled = {}  # (pooling: the features as scikit-image rescales them), each made once
     for i, (p, iterations) in enumerate(schedule):
+        grid = (t, -(-h // p), -(-w // p))
+        if p not in rescaled:
+            raw = source.pooled(p)  # (B, N, C)
+            rescaled[p] = (cpu_kernels.planar(raw, lo, scale, grid) if numba
+                           else (raw - lo.view(b, 1, 1)) * scale.view(b, 1, 1))  # fmt: skip
         labels, centres = _kmeans(rescaled[p], centres, valid, step, windows, iterations,
                                   (t, h, w), p, kernels, update=i < len(schedule) - 1,
                                   extreme=(source.hi - lo) * scale)  # fmt: skip
