@@ -87,3 +87,60 @@ extern "C" __global__ void slic_accumulate(
     for (int j = threadIdx.x; j < K * width; j += blockDim.x)
         if (acc[j] != 0ull) atomicAdd(total + j, acc[j]);
 }
+
+// SLIC's last step at full resolution: each pixel takes the nearest of the labels of its
+// pooled cell and the cell's 4 neighbours (edges replicated), by the distance of slic_assign
+// without the window: the CUDA twin of the torch _assign_full_resolution, one thread a pixel,
+// reading the pixel's features where they live and writing its label, no temporaries.
+//
+// pixels: the raw features (B, T, H, W, C); or, when compensated (R7, C = 5), the colour
+// (B, T, 3, PH, PW) padded to whole cells, the features then being colour, (x, y) minus the
+// frame's shift (B, T, 2), times the clip's coord_scale (B,). Features are rescaled as SLIC's:
+// (f - lo[b]) * scale[b]. low (B, T, HS, WS) int labels on the pooled grid; centres
+// (B, K, C + 3) in rescaled features and pixel coordinates (t, y, x).
+extern "C" __global__ void slic_refine(
+    const float* __restrict__ pixels, const float* __restrict__ shift,
+    const float* __restrict__ coord_scale, const int* __restrict__ low,
+    const float* __restrict__ centres, const float* __restrict__ lo,
+    const float* __restrict__ scale, const float* __restrict__ step, int* __restrict__ out,
+    int B, int T, int H, int W, int C, int K, int S, int HS, int WS, int PH, int PW,
+    int compensated)
+{
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    long long plane = (long long)H * W;
+    if (i >= (long long)B * T * plane) return;
+    int x = (int)(i % W), y = (int)((i / W) % H);
+    long long bt = i / plane;  // b * T + t
+    int t = (int)(bt % T), b = (int)(bt / T);
+    int cy = y / S, cx = x / S;
+    const int* cell = low + bt * HS * WS;
+    int cand[5] = {cell[cy * WS + cx], cell[max(cy - 1, 0) * WS + cx],
+                   cell[min(cy + 1, HS - 1) * WS + cx], cell[cy * WS + max(cx - 1, 0)],
+                   cell[cy * WS + min(cx + 1, WS - 1)]};
+    float f[16];
+    float l = lo[b], a = scale[b];
+    if (compensated) {
+        const float* colour = pixels + bt * 3 * PH * PW + (long long)y * PW + x;
+        for (int c = 0; c < 3; ++c) f[c] = (colour[(long long)c * PH * PW] - l) * a;
+        float k = coord_scale[b];
+        f[3] = (((float)x - shift[bt * 2]) * k - l) * a;
+        f[4] = (((float)y - shift[bt * 2 + 1]) * k - l) * a;
+    } else {
+        for (int c = 0; c < C; ++c) f[c] = (pixels[i * C + c] - l) * a;
+    }
+    float s = step[b], inv = 1.0f / (s * s);
+    float best = __int_as_float(0x7f800000);  // +inf without math.h (NVRTC has none)
+    int arg = cand[0];
+    for (int j = 0; j < 5; ++j) {
+        if (j > 0 && cand[j] == cand[j - 1]) continue;
+        const float* m = centres + ((long long)b * K + cand[j]) * (C + 3);
+        float dt = (float)t - m[C], dy = (float)y - m[C + 1], dx = (float)x - m[C + 2];
+        float d = (dt * dt + dy * dy + dx * dx) * inv;
+        for (int c = 0; c < C; ++c) {
+            float e = f[c] - m[c];
+            d += e * e;
+        }
+        if (d < best) { best = d; arg = cand[j]; }
+    }
+    out[i] = arg;
+}
