@@ -11,11 +11,12 @@ piece, and the smallest supervoxel over the mean size.
 
 ``--photos real`` measures instead on clips panned across real photos that the built-in set
 does not use (scikit-image's clock, moon, page, text and microaneurysms, and a second pan of
-the moon), R7's coordinates only, with a last column: the adjusted Rand index between
-simcomp's and scikit-image's labellings of the same features, and "merge ARI": the same
-between simcomp's small-piece merge and scikit-image's own, run on the same labels (simcomp's
-k-means and full-resolution step). ``--downsample`` sets
-slic_video's pooling (default: its own choice; 1: k-means on the pixels, as scikit-image's).
+the moon; ``--names`` and ``--first-seed`` pan across others, such as the built-in set's own
+photos, with other seeds), R7's coordinates only, with a last column: the adjusted Rand
+index between simcomp's and scikit-image's labellings of the same features, and "merge ARI":
+the same between simcomp's small-piece merge and scikit-image's own, run on the same labels
+(simcomp's k-means). ``--downsample`` sets slic_video's pooling (default: its own choice;
+1: every k-means iteration on the pixels, as scikit-image's).
 """
 
 import argparse
@@ -90,8 +91,9 @@ def _both_merges(feats, seeds, valid, step, downsample):
 def real_photos(args) -> None:
     rows: dict[int, list[list[float]]] = {}
     for n in (10, 20, 30):
-        for i, name in enumerate(REAL_PHOTOS):
-            background, shift = real_photo_clip(name, i, args.frames, tuple(args.size), args.pan)
+        for i, name in enumerate(args.names.split(",")):
+            seed = args.first_seed + i
+            background, shift = real_photo_clip(name, seed, args.frames, tuple(args.size), args.pan)
             feats = slic_features(background, shift, torch.tensor([5e-4]))
             seeds, valid, step = slic_seeds((args.frames, *args.size), [n])
             colour = background[0].permute(0, 2, 3, 1)
@@ -116,6 +118,12 @@ def main() -> None:
     ap.add_argument("--size", type=int, nargs=2, default=(240, 320), metavar=("H", "W"))
     ap.add_argument("--photos", choices=("builtin", "real"), default="builtin")
     ap.add_argument("--downsample", type=int, default=None, help="slic_video's pooling factor")
+    ap.add_argument(
+        "--names",
+        default=",".join(REAL_PHOTOS),
+        help="--photos real: scikit-image photos to pan across (comma-separated)",
+    )
+    ap.add_argument("--first-seed", type=int, default=0, help="--photos real: the pans' seeds")
     args = ap.parse_args()
     reuse_freed_memory()
     if args.photos == "real":
