@@ -395,10 +395,10 @@ def _compile(numba, cache: bool):
         slic.cu's slic_assign (with torch's |m|^2 - 2 f.m) and slic_accumulate. planar
         (B, T, NY, C, NX) features, summed times the clip's fixed-point scale q (B,) and
         rounded (a power of two: exact); ft, fy, fx: the coordinates so scaled (int64);
-        labels (B, T, NY, NX) int32,
-        the last assignment's. ``sums`` carry over from the last call on these frames: on the
-        ``first`` they are taken whole, after it only the voxels whose label changed move
-        theirs (a few percent after the first iterations; integer sums, so the same totals).
+        labels (B, T, NY, NX) int32, the last assignment's. ``sums`` carry over from the last
+        call on these frames: when ``first`` they are taken whole, by runs of one label; else
+        only the voxels whose label changed move theirs (a few percent after the first
+        iterations; integer sums, so the same totals).
         """
         _, _, ny, c, nx = planar.shape
         k_all = centres.shape[1]
