@@ -338,11 +338,9 @@ class _Features:
 
     def pooled(self) -> torch.Tensor:
         """Cell means (B, T * hs * ws, C): with cells of one pixel, the features themselves."""
-        if self.s == 1:  # (avg_pool2d would copy them, 20 ms a clip)
-            return self.raw.reshape(self.shape[0], -1, self.c)
         # avg_pool2d on the channels-last frames: one pass (a mean over the cell view's two
-        # strided axes took 3x as long)
-        means = F.avg_pool2d(self._frames().permute(0, 3, 1, 2), self.s)  # (B*T, C, hs, ws)
+        # strided axes took 3x as long); with cells of one pixel, views of the features
+        means = _cell_means(self._frames().permute(0, 3, 1, 2), self.s)  # (B*T, C, hs, ws)
         return means.permute(0, 2, 3, 1).reshape(self.shape[0], -1, self.c)
 
     def terms(self, sel, cell, wf):
@@ -420,9 +418,7 @@ class _CompensatedFeatures:
     def pooled(self) -> torch.Tensor:
         """Cell means (B, T * hs * ws, 5): colour means, coordinates at the cells' mean."""
         b, t = self.shape[:2]
-        colour = (
-            F.avg_pool2d(self.colour, self.s) if self.s > 1 else self.colour
-        )  # (B*T, 3, hs, ws)
+        colour = _cell_means(self.colour, self.s)  # (B*T, 3, hs, ws)
         colour = colour.view(b, t, 3, *colour.shape[-2:]).permute(0, 1, 3, 4, 2)
         k = self.k.view(b, 1, 1, 1, 1)
         xy = (self.grid.mean((2, 3)) - self.shift[:, :, None, None]) * k  # (B, T, hs, ws, 2)
@@ -559,6 +555,14 @@ def _means(data, labels, k, previous, fixed_point=None):
     )
     sums, count = sums.view(b, parts, k, d).sum(1), count.view(b, parts, k).sum(1)
     return torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], previous)
+
+
+def _cell_means(frames: torch.Tensor, s: int) -> torch.Tensor:
+    """Means (N, C, H / s, W / s) of the s x s cells of frames (N, C, H, W), whole cells.
+
+    Cells of one pixel: the frames themselves (avg_pool2d would copy them, 20 ms a clip).
+    """
+    return F.avg_pool2d(frames, s) if s > 1 else frames
 
 
 def _gather_cells(x: torch.Tensor, sel, s: int, channels_first: bool) -> torch.Tensor:
