@@ -3,7 +3,7 @@
 Each is the CPU twin of a torch step (and, for SLIC, of a :mod:`simcomp.cuda` kernel) (SPEC
 R3, R6-R8):
 
-- :func:`slic_kmeans`: SLIC's k-means iterations on the pooled grid (or the pixels). Per row
+- :func:`slic_kmeans`: SLIC's k-means iterations on the pixels or pooled cells. Per row
   of voxels, each centre scores the part of the row inside its window in vectorised loops (no
   (voxels x centres) distance matrix; a feature the centre has at 0, as all have in the first
   iteration, is skipped: it adds 0), and the centres' sums are taken in fixed point as on
@@ -13,11 +13,6 @@ R3, R6-R8):
   bmm, additions, minimum and scatter took 5-7 ms; on the pixels of a 31 x 240 x 320 clip
   (``downsample=1``) 10 iterations take 155 ms on 2 cores where this kernel taking every
   voxel's sums each time took 270 ms.
-- :func:`slic_refine`: the full-resolution step: each pixel reads its features where they
-  live, scores the labels of its pooled cell and the cell's 4 neighbours, and writes its
-  label; a cell whose 5 candidates agree takes that label unscored (31 x 240 x 320 clip:
-  10 ms against the torch step's 29 ms). For the connectivity passes it gives the labels as
-  runs of one label along x (:class:`RowRuns`), never written pixel by pixel.
 - :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
   equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU);
   at batch 1 a clip's frames are split across the threads, with one result for any split.
@@ -67,27 +62,66 @@ def available(x: torch.Tensor) -> bool:
     return not x.is_cuda and _kernels() is not None
 
 
-def slic_kmeans(pooled, centres, valid, axes, step, windows, iterations):
+def planar(source, lo, scale, s: int) -> dict[int, torch.Tensor]:
+    """SLIC's rescaled features laid out as :func:`slic_kmeans` reads them, in one pass.
+
+    Args:
+        source: a ``_Features`` or ``_CompensatedFeatures`` of :mod:`simcomp.functional.slic`;
+            its ``kernel_pixels()`` gives the features as this reads them: (B, T, H, W, C)
+            features, or R7's colour (B, T, 3, H, W) with the frames' camera shifts (B, T, 2)
+            and the clips' coordinate scales (B,), the coordinate features then made here
+            (the same float32 products as ``slic_features``), with no (B, T, H, W, 5) copy.
+        lo: (B,) the rescale's offset: (features - lo) * scale, as the torch path's.
+        scale: (B,) its factor.
+        s: a pooling: the means of s x s cells (edge-replicated) as well.
+
+    Returns:
+        {1: (B, T, H, C, W), s: (B, T, hs, C, ws)} float32: each row's values feature by
+        feature, for vector loops (the cells' means of the rescaled pixels: the torch path
+        rescales the means, which may round differently in the last bit).
+    """
+    b, t, h, w = source.shape
+    c = source.c
+    pixels, shift, coord_scale, compensated = source.kernel_pixels()
+    full = torch.empty(b, t, h, c, w)
+    cells = torch.empty(b, t, -(-h // s), c, -(-w // s)) if s > 1 else full[:0]
+    arrays = [x.float().contiguous().numpy() for x in (pixels, shift, coord_scale, lo, scale)]
+    args = (*arrays, full.numpy(), cells.numpy(), s, compensated)
+    runs = _runs(b, t)
+    side_by_side(lambda i: _kernels().planar(*args, *runs[i]), len(runs))
+    return {1: full, s: cells} if s > 1 else {1: full}
+
+
+def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=True,
+                extreme=None):  # fmt: skip
     """CPU twin of the torch k-means loop of SLIC (``_assign`` then ``_means``, repeated).
 
     Args:
-        pooled: (B, N, C) rescaled cell features, N = T * NY * NX in (t, y, x) order.
+        planar: (B, T, NY, C, NX) rescaled cell features, as :func:`planar` makes them.
         centres: (B, K, C + 3) the starting centres: features, then (t, y, x) in pixels.
         valid: bool (B, K), which seeds exist.
         axes: the grid's coordinates (t (T,), y (NY,), x (NX,)) in pixels.
         step: (B,) grid step per clip.
         windows: (B, 3) half-widths of the search windows in (t, y, x), see ``_assign``.
         iterations: how many assignments (each followed by the centres' update).
+        update: False: the last assignment is not followed by the update (its centres are
+            returned as they were).
+        extreme: (B,) the features' largest magnitude, or a bound on it (None: found here,
+            two passes over them); it sets the sums' fixed-point scale.
 
     Returns:
-        labels long (B, N) of the last assignment, and the centres (B, K, C + 3) after it.
+        labels int32 (B, T * NY * NX) of the last assignment, and the centres (B, K, C + 3)
+        after it.
     """
-    b, n, c = pooled.shape
-    t, ys, xs = (len(a) for a in axes)
-    k = centres.shape[1]
-    planar = pooled.float().view(b, t, ys, xs, c).permute(0, 1, 2, 4, 3).contiguous()
+    b, t, ys, c, xs = planar.shape
+    n, k = t * ys * xs, centres.shape[1]
     coords = torch.stack([a[-1] for a in axes]).float().amax()  # the largest coordinate summed
-    q = fixed_point.scale(torch.maximum(pooled.abs().flatten(1).amax(1), coords), n).float()
+    if extreme is None:
+        flat = planar.view(b, -1)
+        extreme = torch.maximum(flat.amax(1), -flat.amin(1))  # (no |planar| copy)
+    # a voxel's values times q within int32 (as the kernel converts them), n of them in int64
+    extreme = torch.maximum(extreme, coords)
+    q = torch.minimum(fixed_point.scale(extreme, n), fixed_point.scale(extreme, 2**32)).float()
     labels = torch.zeros(b, t, ys, xs, dtype=torch.int32)  # (as they stay with no iteration)
     runs = _runs(b, t)
     sums = torch.zeros(len(runs), k, c + 4, dtype=torch.int64)  # each run's, kept between calls
@@ -105,14 +139,21 @@ def slic_kmeans(pooled, centres, valid, axes, step, windows, iterations):
     kernel = _kernels().kmeans
     for iteration in range(iterations):
         args = (*before, centres.float().contiguous().numpy(), *after)
+        last = iteration == iterations - 1
+        # the sums: whole in the first two iterations, then the changes; none if unused
+        mode = _NO_SUMS if last and not update else _WHOLE if iteration < 2 else _CHANGES
 
-        def run(i, args=args, first=iteration < 2):
-            kernel(*args, sums[i].numpy(), *runs[i], first)
+        def run(i, args=args, mode=mode):
+            kernel(*args, sums[i].numpy(), *runs[i], mode)
 
         side_by_side(run, len(runs))
-        total = torch.zeros(b, k, c + 4, dtype=torch.int64).index_add_(0, clip_of, sums)
-        centres = fixed_point.means(total[..., :-1], total[..., -1], q, centres.float())
-    return labels.view(b, n).long(), centres
+        if mode != _NO_SUMS:
+            total = torch.zeros(b, k, c + 4, dtype=torch.int64).index_add_(0, clip_of, sums)
+            centres = fixed_point.means(total[..., :-1], total[..., -1], q, centres.float())
+    return labels.view(b, n), centres
+
+
+_CHANGES, _WHOLE, _NO_SUMS = 0, 1, 2  # how the k-means kernel takes the centres' sums
 
 
 def _merged_runs(first, start, value, t, h, w, limit, parts):
@@ -160,79 +201,6 @@ def _merged_runs(first, start, value, t, h, w, limit, parts):
     return end, comp, kernels.labelled(small, earlier)
 
 
-def slic_refine(source, scale, low, centres, step, as_runs: bool = False):
-    """CPU twin of the torch ``_assign_full_resolution``: int32 labels (B, T, H, W).
-
-    Args:
-        source: a ``_Features`` or ``_CompensatedFeatures`` of :mod:`simcomp.functional.slic`;
-            its ``kernel_pixels()`` gives the pixels as the kernel reads them.
-        scale: (B,) the features' rescale (SLIC's 1 / (range * compactness)).
-        low: (B, T, hs, ws) labels of the pooled cells.
-        centres: (B, K, C + 3) in rescaled features and pixel coordinates (t, y, x).
-        step: (B,) grid step per clip.
-        as_runs: give the same labels as :class:`RowRuns` (what :func:`connected_and_merged`
-            reads first) instead, never written pixel by pixel.
-    """
-    b, t, h, w = source.shape
-    pixels, shift, coord_scale, compensated = source.kernel_pixels()
-    if compensated:  # (B*T, 3, PH, PW) -> (B, T, 3, PH, PW)
-        pixels = pixels.reshape(b, t, *pixels.shape[1:])
-    else:
-        shift, coord_scale = torch.zeros(b, t, 2), torch.zeros(b)
-    # as_runs: the kernel reads only H and W of out, and writes runs instead
-    out = torch.empty((0, 0, h, w) if as_runs else (b, t, h, w), dtype=torch.int32)
-    arrays = [
-        x.detach().float().contiguous().numpy()
-        for x in (pixels, shift, coord_scale, centres, source.lo, scale, step)
-    ]
-    low = low.int().contiguous().numpy()
-    room = t * h * w if as_runs else 1  # a run a pixel at most
-    start, value = (torch.empty(b, room, dtype=torch.int32).numpy() for _ in range(2))
-    first = torch.empty(b, t * h + 1, dtype=torch.int64).numpy()
-    kernel = _kernels().refine
-    chunks = _runs(b, t)
-
-    def run(i):
-        c = chunks[i][0]
-        return kernel(*arrays[:3], low, *arrays[3:], out.numpy(), bool(compensated), source.s,
-                      *chunks[i], as_runs, start[c], value[c], first[c])  # fmt: skip
-
-    ends = side_by_side(run, len(chunks))
-    if not as_runs:
-        return out
-    pieces = [[(t0 * h, t1 * h, end) for (c, t0, t1), end in zip(chunks, ends, strict=True)
-               if c == i] for i in range(b)]  # fmt: skip
-    clips = [_packed(first[i], start[i], value[i], w, pieces[i]) for i in range(b)]
-    return RowRuns((b, t, h, w), clips)
-
-
-class RowRuns(NamedTuple):
-    """Labels (B, T, H, W) as runs of one label along x: per clip (first, start, value).
-
-    first (T * H + 1,) int64: each row's first run; start int32: the runs' first x; value:
-    their labels (numpy arrays).
-    """
-
-    shape: tuple[int, int, int, int]
-    clips: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-
-def _packed(first, start, value, w, pieces):
-    """One clip's runs made contiguous.
-
-    ``pieces``: (r0, r1, end) per run of rows, which wrote its runs from index r0 * w to end.
-    """
-    kept, total = [], 0
-    for r0, r1, end in pieces:
-        first[r0:r1] += total - r0 * w
-        kept.append(slice(r0 * w, end))
-        total += end - r0 * w
-    first[-1] = total
-    if len(kept) == 1:
-        return first, start[kept[0]], value[kept[0]]
-    return first, np.concatenate([start[k] for k in kept]), np.concatenate([value[k] for k in kept])
-
-
 def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     """CPU twin of ``connected_and_merged``: the same long (B, T, H, W), clip by clip.
 
@@ -240,14 +208,13 @@ def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     with the same label are united (union-find over runs, roots the first run, so the
     components come numbered in raster order as cc3d numbers them); sizes, each small
     piece's earlier neighbour, the groups and the final labels all work on the runs. SLIC's
-    labels have about one run per 5-20 pixels, so only the first pass (none for
-    :class:`RowRuns`) and the last read and write every pixel. A batch's clips run side by
+    labels have about one run per 5-20 pixels, so only the first pass and the last read and
+    write every pixel. A batch's clips run side by
     side; one clip's frames are split across the threads (:func:`_merged_runs`), and the
     last pass, the painting, is split so at any batch.
 
     Args:
-        labels: (B, T, H, W) integer labels, or the same as :class:`RowRuns` (SLIC's
-            full-resolution step gives them so: no first pass).
+        labels: (B, T, H, W) integer labels.
         min_size: (B,) the smallest kept size per clip, in pixels.
         weight: pixels each voxel stands for.
     """
@@ -259,10 +226,7 @@ def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     parts = torch.get_num_threads() if b == 1 else 1  # clips side by side, or frames
 
     def merged(i):
-        if isinstance(labels, RowRuns):
-            first, start, value = labels.clips[i]
-        else:
-            first, start, value = kernels.row_runs(labels[i].contiguous().numpy())
+        first, start, value = kernels.row_runs(labels[i].contiguous().numpy())
         return first, start, *_merged_runs(first, start, value, t, h, w, limits[i], parts)
 
     runs = side_by_side(merged, b)
@@ -318,87 +282,58 @@ def _runs(b: int, t: int) -> list[tuple[int, int, int]]:
 
 def _compile(numba, cache: bool):
     @numba.njit(nogil=True, cache=cache)
-    def refine(pixels, shift, coord_scale, low, centres, lo, scale, step, out, compensated, s,
-               b, t0, t1, as_runs, start, value, first):  # fmt: skip
-        """Frames [t0, t1) of clip b: slic.cu's slic_refine, with torch's |m|^2 - 2 f.m.
-
-        Writes each pixel's label to ``out``, or with ``as_runs`` each row as runs of one
-        label: row r (of the clip's T * H) from index first[r] of ``start`` (the run's first x)
-        and ``value`` (its label), the frames' runs packed from index t0 * H * W on (a pixel
-        starts at most one run); returns the index after the last run. Cell by cell: a cell
-        whose 5 candidates agree is one label for its s pixels of the row, unscored.
-        """
-        _, _, h, w = out.shape
-        hs, ws = low.shape[2], low.shape[3]
-        c = centres.shape[2] - 3
-        f = np.empty(c, np.float32)
-        cand = np.empty(5, np.int32)
-        lo_b, a, k = lo[b], scale[b], coord_scale[b]
-        inv = np.float32(1.0) / (step[b] * step[b])
-        n = t0 * h * w
+    def planar(pixels, shift, coord_scale, lo, scale, full, cells, s, compensated, b, t0, t1):
+        """Frames [t0, t1) of clip b: :func:`planar`'s rescaled pixels and cells' means."""
+        _, _, h, c, w = full.shape
+        offset, factor = lo[b], scale[b]
+        ws, whole = cells.shape[4], w // s  # cells, and those inside the frame
+        area = np.float32(1.0 / (s * s))
+        rows = np.empty(w, np.float32)  # a cell row's sums down its s rows
         for t in range(t0, t1):
-            cells = low[b, t]
             for y in range(h):
-                cy = y // s
-                up, down = max(cy - 1, 0), min(cy + 1, hs - 1)
-                first[t * h + y] = n
-                prev = -1
-                for cx in range(ws):
-                    x0, x1 = cx * s, min(cx * s + s, w)
-                    own = cells[cy, cx]
-                    cand[0], cand[1], cand[2] = own, cells[up, cx], cells[down, cx]
-                    cand[3], cand[4] = cells[cy, max(cx - 1, 0)], cells[cy, min(cx + 1, ws - 1)]
-                    if (cand[1] == own) & (cand[2] == own) & (cand[3] == own) & (cand[4] == own):
-                        if not as_runs:
-                            out[b, t, y, x0:x1] = own
-                        elif own != prev:
-                            start[n], value[n], prev = x0, own, own
-                            n += 1
-                        continue
-                    for x in range(x0, x1):
-                        if compensated:
-                            for i in range(3):
-                                f[i] = (pixels[b, t, i, y, x] - lo_b) * a
-                            f[3] = ((np.float32(x) - shift[b, t, 0]) * k - lo_b) * a
-                            f[4] = ((np.float32(y) - shift[b, t, 1]) * k - lo_b) * a
-                        else:
-                            for i in range(c):
-                                f[i] = (pixels[b, t, y, x, i] - lo_b) * a
-                        best, arg = np.float32(np.inf), own
-                        for j in range(5):
-                            if j > 0 and cand[j] == cand[j - 1]:
-                                continue
-                            m = centres[b, cand[j]]
-                            dt, dy, dx = (
-                                np.float32(t) - m[c],
-                                np.float32(y) - m[c + 1],
-                                np.float32(x) - m[c + 2],
-                            )
-                            d = (dt * dt + dy * dy + dx * dx) * inv
-                            for i in range(c):  # |m|^2 - 2 f.m: the pixel's |f|^2 left out
-                                d += m[i] * (m[i] - np.float32(2.0) * f[i])
-                            if d < best:
-                                best, arg = d, cand[j]
-                        if as_runs:  # written always, kept when it starts a run: no branch
-                            start[n], value[n] = x, arg
-                            n += arg != prev
-                            prev = arg
-                        else:
-                            out[b, t, y, x] = arg
-        return n
+                row = full[b, t, y]
+                if compensated:  # colour planes as they are; (x, y) - shift, times k
+                    for i in range(3):
+                        src, out = pixels[b, t, i, y], row[i]
+                        for x in range(w):
+                            out[x] = (src[x] - offset) * factor
+                    k, sx = coord_scale[b], shift[b, t, 0]
+                    out = row[3]
+                    for x in range(w):
+                        out[x] = ((np.float32(x) - sx) * k - offset) * factor
+                    row[4, :] = ((np.float32(y) - shift[b, t, 1]) * k - offset) * factor
+                else:
+                    f = pixels[b, t, y]  # (W, C)
+                    for i in range(c):
+                        for x in range(w):
+                            row[i, x] = (f[x, i] - offset) * factor
+            for cy in range(cells.shape[2] if s > 1 else 0):
+                for i in range(c):
+                    rows[:] = 0
+                    for dy in range(s):  # past the edge, the last row again
+                        src = full[b, t, min(cy * s + dy, h - 1), i]
+                        for x in range(w):
+                            rows[x] += src[x]
+                    out = cells[b, t, cy, i]
+                    for cx in range(ws):
+                        total = np.float32(0)
+                        for dx in range(s):  # past the edge, the last column again
+                            total += rows[cx * s + dx if cx < whole else min(cx * s + dx, w - 1)]
+                        out[cx] = total * area
 
     @numba.njit(nogil=True, cache=cache)
     def kmeans(planar, q, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, sums,
-               b, t0, t1, first):  # fmt: skip
+               b, t0, t1, mode):  # fmt: skip
         """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
 
         slic.cu's slic_assign (with torch's |m|^2 - 2 f.m) and slic_accumulate. planar
         (B, T, NY, C, NX) features, summed times the clip's fixed-point scale q (B,) and
         rounded (a power of two: exact); ft, fy, fx: the coordinates so scaled (int64);
-        labels (B, T, NY, NX) int32, the last assignment's. ``sums`` carry over from the last
-        call on these frames: when ``first`` they are taken whole, by runs of one label; else
-        only the voxels whose label changed move theirs (a few percent after the first
-        iterations; integer sums, so the same totals).
+        labels (B, T, NY, NX) int32,
+        the last assignment's. ``sums`` carry over from the last call on these frames: with
+        ``mode`` _WHOLE they are taken whole (by runs of one label), with _CHANGES only the
+        voxels whose label changed move theirs (a few percent after the first iterations;
+        integer sums, so the same totals), with _NO_SUMS not at all.
         """
         _, _, ny, c, nx = planar.shape
         k_all = centres.shape[1]
@@ -422,11 +357,12 @@ def _compile(numba, cache: bool):
                 hi[k] += 1
 
         def add(label, sign, t, iy, x0, x1):  # voxels x0..x1-1 of row (t, iy) into (sign 1) or
-            # out of the label's sums, each rounded alone (read in cache, not a stored copy)
+            # out of the label's sums: each value times q, truncated to int32 alone (vector
+            # instructions; read in cache, not from a stored copy)
             for i in range(c):
-                total = np.int64(0)
-                for ix in range(x0, x1):
-                    total += np.int64(np.rint(planar[b, t, iy, i, ix] * q[b]))
+                total, f = np.int64(0), planar[b, t, iy, i, x0:x1]
+                for ix in range(x1 - x0):
+                    total += np.int64(np.int32(f[ix] * q[b]))
                 sums[label, i] += sign * total
             sums[label, c] += sign * ft[b, t] * (x1 - x0)
             sums[label, c + 1] += sign * fy[b, iy] * (x1 - x0)
@@ -434,7 +370,7 @@ def _compile(numba, cache: bool):
                 sums[label, c + 2] += sign * fx[b, ix]
             sums[label, c + 3] += sign * (x1 - x0)
 
-        if first:
+        if mode == 1:  # _WHOLE
             sums[:] = 0
         for t in range(t0, t1):
             pt = np.float32(t)
@@ -470,13 +406,13 @@ def _compile(numba, cache: bool):
                         bk[ix] = dk[ix] if closer else bk[ix]
                         ak[ix] = kk if closer else ak[ix]
                 was = labels[b, t, iy]
-                if first:  # by runs of one label (few: the first labels are by position)
-                    x0 = 0
+                if mode == 1:  # _WHOLE, by runs of one label (few: the first labels are by
+                    x0 = 0  # position)
                     for ix in range(1, nx + 1):
                         if ix == nx or arg[ix] != arg[x0]:
                             add(arg[x0], 1, t, iy, x0, ix)
                             x0 = ix
-                else:
+                elif mode == 0:  # _CHANGES
                     for ix in range(nx):
                         if arg[ix] != was[ix]:
                             add(was[ix], -1, t, iy, ix, ix + 1)
@@ -688,11 +624,11 @@ def _compile(numba, cache: bool):
             for i in range(first[r], first[r + 1]):
                 flat[r * w + start[i] : r * w + end[i]] = label[comp[i]]
 
-    return _Kernels(refine, kmeans, place, row_runs, unite, components, offers, labelled, paint)
+    return _Kernels(planar, kmeans, place, row_runs, unite, components, offers, labelled, paint)
 
 
 class _Kernels(NamedTuple):
-    refine: Callable
+    planar: Callable
     kmeans: Callable
     place: Callable
     row_runs: Callable

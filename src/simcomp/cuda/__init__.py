@@ -128,26 +128,6 @@ def slic_means(feats, labels, axes, k, previous) -> torch.Tensor:
     return fixed_point.means(sums[..., :-1], sums[..., -1], q, previous)
 
 
-def slic_refine(source, scale, low, centres, step) -> torch.Tensor:
-    """CUDA twin of the torch ``_assign_full_resolution``: int32 labels (B, T, H, W).
-
-    ``source`` is a ``_Features`` or ``_CompensatedFeatures`` of :mod:`simcomp.functional.slic`
-    (at most 16 channels); its ``kernel_pixels()`` gives the pixels as the kernel reads them.
-    """
-    b, t, h, w = source.shape
-    hs, ws = low.shape[2:]
-    pixels, shift, coord_scale, compensated = source.kernel_pixels()
-    ph, pw = (hs * source.s, ws * source.s) if compensated else (h, w)
-    out = torch.empty(b, t, h, w, dtype=torch.int32, device=low.device)
-    i32 = _cupy().int32
-    sizes = map(i32, (b, t, h, w, source.c, centres.shape[1], source.s, hs, ws, ph, pw))
-    args = (_ptr(pixels), _ptr(shift.float()), _ptr(coord_scale.float()), _ptr(low.int()),
-            _ptr(centres.float()), _ptr(source.lo.float()), _ptr(scale.float()),
-            _ptr(step.float()), _cupy().from_dlpack(out), *sizes, i32(compensated))  # fmt: skip
-    _launch("slic_refine", (_blocks(out.numel()),), args, low.device.index)
-    return out
-
-
 def union_find_roots(labels: torch.Tensor) -> torch.Tensor:
     """Exact 6-connected components by union-find: each voxel's root.
 

@@ -80,11 +80,10 @@ def _connected_and_merged(
 ) -> torch.Tensor:
     """:func:`connected_and_merged` of checked, non-empty labels (SLIC's, inside ``_slic``).
 
-    ``labels`` may also be :class:`simcomp.cpu_kernels.RowRuns` (SLIC's full-resolution step
-    on the CPU). ``span``: every label lies in [0, span), which spares the CPU a pass to find
-    the labels' range. Not checked (that would be the pass), hence not public.
+    ``span``: every label lies in [0, span), which spares the CPU a pass to find the labels'
+    range. Not checked (that would be the pass), hence not public.
     """
-    if isinstance(labels, cpu_kernels.RowRuns) or cpu_kernels.available(labels):
+    if cpu_kernels.available(labels):
         return cpu_kernels.connected_and_merged(labels, min_size, weight)  # on runs of pixels
     return _merge_regions(*_regions(labels, span), min_size, weight)
 

@@ -9,27 +9,28 @@ step of the grid asked for; :func:`_windows`),
 10 iterations, then connectivity enforced (components smaller than ``min_size_factor`` times
 the mean supervoxel size merged into a neighbour).
 
-For speed, k-means runs on the clip average-pooled in y and x by a factor that follows the
-grid's step (step / 12, at most 4: 4 in the paper's regime, whose steps are 51-88 px; no
-pooling where the grid is fine, as with dense seeds or small images, where k-means then runs
-on the pixels exactly as scikit-image's does), starting, as scikit-image does, from centres
-at the seeds with zero features (so the first assignment is by position alone). Then every
-full-resolution pixel picks the best of the centres of its cell and the cell's four
-neighbours, and connectivity is enforced once, on the pixels, as scikit-image does after its
-k-means: exact connected components, then scikit-image's small-piece merge made order-free
-(:mod:`simcomp.functional.connectivity`), so every supervoxel is one 6-connected region of at
-least ``min_size_factor`` of the mean size.
+For speed, all but the last k-means iteration run on the clip average-pooled in y and x by a
+factor that follows the grid's step (step / 12, at most 3: 3 in the paper's regime, whose
+steps are 51-88 px; no pooling where the grid is fine, as with dense seeds or small images,
+where k-means then runs on the pixels exactly as scikit-image's does), starting, as
+scikit-image does, from centres at the seeds with zero features (so the first assignment is by
+position alone). The last assignment is scikit-image's, on the pixels over every centre in its
+window (:func:`_schedule`). Connectivity is then enforced once, on the pixels, as scikit-image
+does after its k-means: exact connected components, then scikit-image's small-piece merge made
+order-free (:mod:`simcomp.functional.connectivity`), so every supervoxel is one 6-connected
+region of at least ``min_size_factor`` of the mean size.
 
-Where the labels part from scikit-image's: the pooling, and the merge in two details. A small
-piece joins the earlier neighbour that a search from its first voxel meets last, the search's
-order taken as (L1 distance from that voxel, raster order) rather than scikit-image's queue
-order (the same for pieces of up to two voxels, tested; a small first region, with the pieces
-that joined it, takes the first large region's label as in scikit-image, the two always
-touching); and supervoxels above 3x the mean size are not cut. Without pooling and before the
-merge the labels are scikit-image's (tests/test_slic_skimage.py). On clips of real photos the
-labelling agrees with scikit-image's at adjusted Rand index 0.76-0.85 (0.95-0.99 without
-pooling), explains the colours as well and comes in the same numbers (README). The transform's
-``backend="skimage"`` runs the exact baseline.
+Where the labels part from scikit-image's: the pooled iterations, and the merge in two
+details. A small piece joins the earlier neighbour that a search from its first voxel meets
+last, the search's order taken as (L1 distance from that voxel, raster order) rather than
+scikit-image's queue order (the same for pieces of up to two voxels, tested; a small first
+region, with the pieces that joined it, takes the first large region's label as in
+scikit-image, the two always touching); and supervoxels above 3x the mean size are not cut.
+Without pooling and before the merge the labels are scikit-image's
+(tests/test_slic_skimage.py). On clips of real photos the labelling agrees with scikit-image's
+at adjusted Rand index 0.92 / 0.89 / 0.85 at n_segments 10 / 20 / 30 (0.99 / 0.95 / 0.97
+without pooling, ``downsample=1``), explains the colours as well and comes in the same numbers
+(README). The transform's ``backend="skimage"`` runs the exact baseline.
 """
 
 from __future__ import annotations
@@ -201,19 +202,21 @@ def slic_video(
         step: (B,) grid step per clip.
         compactness: SLIC's compactness (R8: 0.01).
         max_iter: k-means iterations.
-        downsample: pooling factor in y and x for SLIC's k-means, a whole number >= 1 (one
-            larger than the frame's side pools the whole side); None (default): the grid's
-            smallest step / 12, between 1 and 4 (reads ``step``: pass it on the CPU, as
-            :func:`slic_seeds` makes it, to keep CUDA work free of host syncs).
+        downsample: pooling factor in y and x for all but the last k-means iteration (the
+            last runs on the pixels), a whole number >= 1 (one larger than the frame's side
+            pools the whole side; 1: every iteration on the pixels, scikit-image's k-means,
+            ~2.5x the time); None (default): the grid's smallest step / 12, between 1 and 3
+            (reads ``step``: pass it on the CPU, as :func:`slic_seeds` makes it, to keep CUDA
+            work free of host syncs).
         enforce_connectivity: split the labels into their exact 6-connected components and
             merge those smaller than ``min_size_factor`` times the mean supervoxel size into
             a neighbour by scikit-image's rule (``merge_small_components``), once, on the
-            pixels after the full-resolution step (as scikit-image does after its k-means), so
-            every label is one 6-connected region of the clip of at least that size.
+            pixels after the k-means (as scikit-image does), so every label is one 6-connected
+            region of the clip of at least that size.
         min_size_factor: as scikit-image's.
-        kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps and the
-            full-resolution step when the features are on CUDA and CuPy imports, and the numba
-            kernels of :mod:`simcomp.cpu_kernels` for both on the CPU
+        kernels: use the CuPy kernels of :mod:`simcomp.cuda` for the k-means steps when the
+            features are on CUDA and CuPy imports, and the numba kernels of
+            :mod:`simcomp.cpu_kernels` on the CPU
             (False: the torch path everywhere; the connectivity passes use their kernel
             either way).
 
@@ -235,7 +238,7 @@ def slic_video(
     check_tensor("features", features, ("B", "T", "H", "W", None), dtype="float")
     _, t, h, w, _ = features.shape
     s = _pooling(downsample, step, h, w)
-    return _slic(_Features(features.float(), s), seeds, valid, step, compactness,
+    return _slic(_Features(features.float()), seeds, valid, step, compactness, s=s,
                  max_iter=max_iter, enforce_connectivity=enforce_connectivity,
                  min_size_factor=min_size_factor, kernels=kernels)  # fmt: skip
 
@@ -290,8 +293,8 @@ def slic_compensated(
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=background.device)
     s = _pooling(downsample, step, h, w)
-    source = _CompensatedFeatures(background, camera_shift, coord_scale, s)
-    return _slic(source, seeds, valid, step, compactness, **options)
+    source = _CompensatedFeatures(background, camera_shift, coord_scale)
+    return _slic(source, seeds, valid, step, compactness, s=s, **options)
 
 
 def check_downsample(downsample: int | None) -> int | None:
@@ -303,104 +306,93 @@ def check_downsample(downsample: int | None) -> int | None:
 
 
 def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
-    """The pooling factor: ``downsample`` (at most the frame's side), or step / 12 in 1..4.
+    """The pooling of all but the last k-means iteration: ``downsample``, or step / 12 in 1..3.
 
-    The step is the grid's smallest.
+    At most the frame's side; the step is the grid's smallest. 3 in the paper's regime (steps
+    of 51-88 px); 1 (no pooling) where the grid is fine, as with dense seeds or small images.
     """
     if check_downsample(downsample) is None:  # (an empty batch has no step: anything will do)
-        downsample = max(1, min(4, int(float(step.min()) // 12))) if step.numel() else 1
+        downsample = max(1, min(3, int(float(step.min()) // 12))) if step.numel() else 1
     return max(1, min(int(downsample), h, w))
 
 
+def _schedule(s: int, iterations: int) -> list[tuple[int, int]]:
+    """(pooling, iterations) in order: all but the last on s x s cells, the last on the pixels.
+
+    The last assignment, on the pixels over every centre in its window as scikit-image's,
+    puts the boundaries where scikit-image's go; the pooled iterations before it settle in
+    nearly the same local optimum when the cells are small. Adjusted Rand index against
+    scikit-image on six real-photo clips at n_segments 10 / 20 / 30 (``benchmarks/slic_quality.py
+    --photos real``): cells of 3, 0.92 / 0.89 / 0.85; of 4, 0.92 / 0.85 / 0.79; of 2, 0.97 /
+    0.92 / 0.89 at ~1.4x the time of 3; every iteration on the pixels (``downsample=1``),
+    0.99 / 0.95 / 0.97 at ~2.5x. The former default, all ten on cells of 4 and then each pixel
+    choosing among its cell's and the 4 neighbouring cells' labels: 0.85 / 0.80 / 0.76.
+    """
+    if s == 1 or iterations < 2:
+        return [(1, iterations)]
+    return [(s, iterations - 1), (1, 1)]
+
+
+def _cell_means(frames: torch.Tensor, s: int) -> torch.Tensor:
+    """Means (N, C, hs, ws) of the s x s cells of frames (N, C, H, W), edge-replicated."""
+    if s == 1:
+        return frames
+    h, w = frames.shape[-2:]
+    hs, ws = -(-h // s), -(-w // s)
+    if hs * s != h or ws * s != w:  # whole cells (a copy only then)
+        frames = F.pad(frames, (0, ws * s - w, 0, hs * s - h), mode="replicate")
+    return F.avg_pool2d(frames, s)
+
+
 class _Features:
-    """What SLIC reads of (B, T, H, W, C) features: extremes, cell means, chosen cells' pixels.
+    """What SLIC reads of (B, T, H, W, C) features: their extremes and their cells' means.
 
     :class:`_CompensatedFeatures` offers the same attributes and methods for R7's features.
     """
 
     names = "features"  # the arguments the features come from, for error messages
 
-    def __init__(self, raw: torch.Tensor, s: int) -> None:
-        self.shape, self.c, self.s = tuple(raw.shape[:4]), raw.shape[-1], s
+    def __init__(self, raw: torch.Tensor) -> None:
+        self.shape, self.c = tuple(raw.shape[:4]), raw.shape[-1]
         self.device, self.raw = raw.device, raw
         # (two reductions: aminmax along a dimension took 15x as long on the CPU)
         self.lo, self.hi = raw.flatten(1).amin(1), raw.flatten(1).amax(1)  # (B,) each
-        self.cells = _cells(raw, s)  # (B, T, hs, ws, s, s, C), padded to whole cells
 
     def clip(self, i: int) -> _Features:
         """The same source for clip ``i`` alone (a batch of one)."""
-        return _Features(self.raw[i : i + 1], self.s)
-
-    def _frames(self) -> torch.Tensor:
-        """The padded frames (B*T, hs*s, ws*s, C) under the cell view."""
-        b, t, hs, ws, s = *self.cells.shape[:4], self.s
-        return self.cells.permute(0, 1, 2, 4, 3, 5, 6).reshape(b * t, hs * s, ws * s, self.c)
-
-    def pooled(self) -> torch.Tensor:
-        """Cell means (B, T * hs * ws, C): with cells of one pixel, the features themselves."""
-        # avg_pool2d on the channels-last frames: one pass (a mean over the cell view's two
-        # strided axes took 3x as long); with cells of one pixel, views of the features
-        means = _cell_means(self._frames().permute(0, 3, 1, 2), self.s)  # (B*T, C, hs, ws)
-        return means.permute(0, 2, 3, 1).reshape(self.shape[0], -1, self.c)
-
-    def terms(self, sel, cell, wf):
-        """The feature part of the full-resolution scores of the cells at ``sel``.
-
-        Args:
-            sel: cell indices (b, t, cell y, cell x) as for :meth:`at`, or None for every cell.
-            cell: the same cells' (clip, t, cell y, cell x), (N, 1) each.
-            wf: (N, 5, C) each candidate's weights on the pixel's features.
-
-        Returns:
-            pixels (N, s*s, P), weights (N, P, 5), and what the features add to each
-            candidate's constant (N, 5) and to its weights on the pixel's offset in the cell,
-            y then x (N, 5) each: the feature term is pixels @ weights + constant +
-            y * wy + x * wx.
-        """
-        return self.at(sel), wf.transpose(1, 2), 0, 0, 0
+        return _Features(self.raw[i : i + 1])
 
     def kernel_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
-        """What :func:`simcomp.cuda.slic_refine` reads: pixels, shift, k, compensated."""
-        none = self.raw.new_zeros(1, dtype=torch.float32)
-        return self.raw.float().contiguous(), none, none, False
+        """What :func:`simcomp.cpu_kernels.planar` reads: features, shift, k, compensated."""
+        b, t = self.shape[:2]
+        return self.raw, torch.zeros(b, t, 2), torch.zeros(b), False
 
-    def at(self, sel: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
-        """The pixels (N, s * s, C) of the cells at indices ``sel`` (b, t, cell y, cell x).
-
-        ``None`` means every cell, in (b, t, y, x) order, read without index tensors.
-        """
-        if sel is None:
-            return self.cells.reshape(-1, self.s * self.s, self.c)
-        t = self.shape[1]
-        return _gather_cells(self._frames(), (sel[0] * t + sel[1], sel[2], sel[3]), self.s, False)
+    def pooled(self, s: int) -> torch.Tensor:
+        """Means (B, T * hs * ws, C) of s x s cells (s = 1: the features themselves)."""
+        b, t, h, w = self.shape
+        if s == 1:
+            return self.raw.reshape(b, -1, self.c)
+        # avg_pool2d on the channels-last frames: one pass
+        frames = self.raw.reshape(b * t, h, w, self.c).permute(0, 3, 1, 2)
+        return _cell_means(frames, s).permute(0, 2, 3, 1).reshape(b, -1, self.c)
 
 
 class _CompensatedFeatures:
-    """R7's features computed where SLIC reads them (see :func:`slic_compensated`).
+    """R7's features made where SLIC reads them (see :func:`slic_compensated`).
 
     Colour, then (x, y) minus the frame's camera shift, times the clip's k; the interface of
-    :class:`_Features` that SLIC uses (the full-resolution step reads only the colour).
+    :class:`_Features`.
     """
 
     names = "background, camera_shift or coord_scale"
 
-    def __init__(self, background, camera_shift, coord_scale, s: int) -> None:
+    def __init__(self, background, camera_shift, coord_scale) -> None:
         b, t, _, h, w = background.shape
-        self.shape, self.c, self.s, self.device = (b, t, h, w), 5, s, background.device
-        hs, ws = -(-h // s), -(-w // s)
-        colour = background.float().reshape(b * t, 3, h, w)
-        if hs * s != h or ws * s != w:  # whole cells, edge-replicated (a copy only then)
-            colour = F.pad(colour, (0, ws * s - w, 0, hs * s - h), mode="replicate")
-        self.colour = colour  # (B*T, 3, hs*s, ws*s), channels first as the frames are
-        dev = background.device
-        xs = torch.arange(w, device=dev, dtype=torch.float32)
-        ys = torch.arange(h, device=dev, dtype=torch.float32)
-        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1)  # (H, W, 2) as (x, y)
-        self.grid = _cells(grid[None, None], s)[0, 0]  # (hs, ws, s, s, 2)
-        self.shift, self.k = camera_shift.float(), coord_scale.float()
+        self.shape, self.c, self.device = (b, t, h, w), 5, background.device
         self.background = background
+        self.shift, self.k = camera_shift.float(), coord_scale.float()
         # Each frame's coordinates are extreme at its corners: the same products as per pixel.
-        corners = torch.tensor([[0.0, 0.0], [w - 1.0, h - 1.0]], device=dev)
+        corners = torch.tensor([[0.0, 0.0], [w - 1.0, h - 1.0]], device=self.device)
         xy = (corners - self.shift[:, :, None]) * self.k.view(b, 1, 1, 1)  # (B, T, 2, 2)
         flat = background.reshape(b, -1)
         self.lo = torch.minimum(flat.amin(1).float(), xy.flatten(1).amin(1))
@@ -409,53 +401,35 @@ class _CompensatedFeatures:
     def clip(self, i: int) -> _CompensatedFeatures:
         """The same source for clip ``i`` alone (a batch of one)."""
         one = slice(i, i + 1)
-        return _CompensatedFeatures(self.background[one], self.shift[one], self.k[one], self.s)
+        return _CompensatedFeatures(self.background[one], self.shift[one], self.k[one])
 
     def kernel_pixels(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
-        """What :func:`simcomp.cuda.slic_refine` reads: the padded colour, shift and k."""
-        return self.colour, self.shift.contiguous(), self.k.contiguous(), True
+        """What :func:`simcomp.cpu_kernels.planar` reads: the colour, shift, k, compensated."""
+        return self.background, self.shift, self.k, True
 
-    def pooled(self) -> torch.Tensor:
-        """Cell means (B, T * hs * ws, 5): colour means, coordinates at the cells' mean."""
-        b, t = self.shape[:2]
-        colour = _cell_means(self.colour, self.s)  # (B*T, 3, hs, ws)
+    def pooled(self, s: int) -> torch.Tensor:
+        """Means (B, T * hs * ws, 5) of s x s cells: colours, coordinates at the cells' mean."""
+        b, t, h, w = self.shape
+        colour = _cell_means(self.background.float().reshape(b * t, 3, h, w), s)
         colour = colour.view(b, t, 3, *colour.shape[-2:]).permute(0, 1, 3, 4, 2)
-        k = self.k.view(b, 1, 1, 1, 1)
-        xy = (self.grid.mean((2, 3)) - self.shift[:, :, None, None]) * k  # (B, T, hs, ws, 2)
+        xs = torch.arange(w, device=self.device, dtype=torch.float32)
+        ys = torch.arange(h, device=self.device, dtype=torch.float32)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), 0)  # (2, H, W) as (x, y)
+        grid = _cell_means(grid[None], s)[0].permute(1, 2, 0)  # (hs, ws, 2)
+        xy = (grid - self.shift[:, :, None, None]) * self.k.view(b, 1, 1, 1, 1)
         return torch.cat((colour, xy), -1).reshape(b, -1, 5)
-
-    def _colour(self, sel) -> torch.Tensor:
-        """The colour (N, s * s, 3) of the cells at ``sel`` (None: every cell)."""
-        b, t = self.shape[:2]
-        s, hs, ws = self.s, *self.grid.shape[:2]
-        cells = self.colour.view(b, t, 3, hs, s, ws, s)
-        if sel is None:
-            return cells.permute(0, 1, 3, 5, 4, 6, 2).reshape(-1, s * s, 3)
-        return _gather_cells(
-            self.colour, (sel[0] * t + sel[1], sel[2], sel[3]), s, channels_first=True
-        )
-
-    def terms(self, sel, cell, wf):
-        """As :meth:`_Features.terms`, with the coordinates folded into the per-cell weights.
-
-        A pixel's coordinate features are ((corner + offset) - shift) * k: affine in its offset
-        in the cell, so only its colour is read per pixel.
-        """
-        clip, tt, cy, cx = cell
-        k = self.k[clip]  # (N, 1)
-        shift = self.shift[clip[:, 0], tt[:, 0]]  # (N, 2) as (x, y)
-        wx, wy = wf[..., 3] * k, wf[..., 4] * k  # (N, 5) each
-        const = wx * (cx * self.s - shift[:, :1]) + wy * (cy * self.s - shift[:, 1:])
-        return self._colour(sel), wf[..., :3].transpose(1, 2), const, wy, wx
 
 
 def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connectivity=True,
-          min_size_factor=0.5, kernels=True):  # fmt: skip
-    """SLIC on a :class:`_Features` or :class:`_CompensatedFeatures` (see :func:`slic_video`)."""
+          min_size_factor=0.5, kernels=True, s=1):  # fmt: skip
+    """SLIC on a :class:`_Features` or :class:`_CompensatedFeatures` (see :func:`slic_video`).
+
+    ``s``: the middle iterations' pooling (:func:`_schedule`).
+    """
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
     b, t, h, w = source.shape
-    c, s, dev = source.c, source.s, source.device
+    c, dev = source.c, source.device
     check_tensor("seeds", seeds, (b, None, 3), dtype="float")
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=dev)
@@ -470,57 +444,71 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         def one(i):
             c = slice(i, i + 1)
             return _slic(source.clip(i), seeds[c], valid[c], step[c], compactness, max_iter,
-                         enforce_connectivity, min_size_factor, kernels)  # fmt: skip
+                         enforce_connectivity, min_size_factor, kernels, s)  # fmt: skip
 
         return torch.cat(side_by_side(one, b, one_thread_each=True))
     windows = _windows((t, h, w), valid)  # (B, 3) on valid's device
     lo = source.lo
     _reject_nonfinite(lo, source.hi, source.names)
     scale = 1 / ((source.hi - lo).clamp(min=1e-12) * compactness)  # (B,)
-    hs, ws = -(-h // s), -(-w // s)
-    pooled = (source.pooled() - lo.view(b, 1, 1)) * scale.view(b, 1, 1)  # as scikit-image does
-    cy = ((torch.arange(hs, device=dev) + 0.5) * s - 0.5).clamp(max=h - 1).float()
-    cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
-    axes = (torch.arange(t, device=dev).float(), cy, cx)
     # scikit-image's start: centres at the seeds with zero features, so the first assignment
     # is by position alone (every pixel's |f|^2 is the same for every centre).
     centres = torch.cat((torch.zeros(b, seeds.shape[1], c, device=dev), seeds), -1)
-    k = seeds.shape[1]
-    if kernels and cpu_kernels.available(pooled):
-        labels, centres = cpu_kernels.slic_kmeans(
-            pooled, centres, valid, axes, step, windows, max_iter
-        )
-    else:
-        fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
-        coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-        data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
-        labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
-        for _ in range(max_iter):
-            if fast:
-                labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step, windows)
-                centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
-            else:
-                labels = _assign(pooled, axes, centres, step, valid, windows)  # (B, N)
-                centres = _means(data, labels, k, centres)
-    low = labels.view(b, t, hs, ws)
-    if s > 1:  # the k-means ran on pooled cells: each pixel chooses among its cell's labels
-        if kernels and source.c <= 16 and cuda_kernels.available(low):
-            labels = cuda_kernels.slic_refine(source, scale, low, centres, step)
-        elif kernels and cpu_kernels.available(low):  # as runs when the passes read them
-            labels = cpu_kernels.slic_refine(source, scale, low, centres, step,
-                                             as_runs=enforce_connectivity)  # fmt: skip
-        else:
-            labels = _assign_full_resolution(source, scale, low, centres, step)
-    else:
-        labels = low
+    schedule = _schedule(s, max_iter)
+    if kernels and cpu_kernels.available(lo):  # both poolings' features in one pass
+        rescaled = cpu_kernels.planar(source, lo, scale, s)
+    else:  # (pooling: the features as scikit-image rescales them)
+        rescaled = {p: (source.pooled(p) - lo.view(b, 1, 1)) * scale.view(b, 1, 1)
+                    for p in {p for p, _ in schedule}}  # fmt: skip
+    for i, (p, iterations) in enumerate(schedule):
+        labels, centres = _kmeans(rescaled[p], centres, valid, step, windows, iterations,
+                                  (t, h, w), p, kernels, update=i < len(schedule) - 1,
+                                  extreme=(source.hi - lo) * scale)  # fmt: skip
+    labels = labels.view(b, t, h, w)  # (the last iteration is on the pixels)
     if enforce_connectivity:
-        # Once, on the pixels, as scikit-image does after its k-means. A merge on the pooled
-        # grid as well, before the full-resolution step, agreed less with scikit-image's
-        # labels (adjusted Rand index 0.65 against 0.83 on real photos at n = 10).
+        # Once, on the pixels, as scikit-image does after its k-means.
         # scikit-image's whole number of pixels: int(factor * pixels / seeds)
         min_size = (min_size_factor * (t * h * w) / valid.sum(1).double()).floor().float()
-        return _connected_and_merged(labels, min_size, span=k)
-    return labels.long()  # (the CPU full-resolution kernel's labels are int32)
+        return _connected_and_merged(labels, min_size, span=seeds.shape[1])
+    return labels.long()
+
+
+def _kmeans(pooled, centres, valid, step, windows, iterations, shape, s, kernels, update=True,
+            extreme=None):  # fmt: skip
+    """``iterations`` of SLIC's k-means on the rescaled features of s x s cells.
+
+    ``pooled``: (B, N, C), or on the CPU with numba :func:`simcomp.cpu_kernels.planar`'s
+    (B, T, NY, C, NX). ``update``: False leaves out the centres' update after the last
+    assignment (its centres unused). ``extreme``: (B,) a bound on the features' magnitude
+    (for the numba kernel's sums). Returns the last assignment (B, N) and the centres
+    (B, K, C + 3).
+    """
+    t, h, w = shape
+    b, k, dev = centres.shape[0], centres.shape[1], pooled.device
+    hs, ws = -(-h // s), -(-w // s)
+    cy = ((torch.arange(hs, device=dev) + 0.5) * s - 0.5).clamp(max=h - 1).float()
+    cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
+    axes = (torch.arange(t, device=dev).float(), cy, cx)
+    if pooled.ndim == 5:  # the numba kernel's layout
+        return cpu_kernels.slic_kmeans(pooled, centres, valid, axes, step, windows, iterations,
+                                       update, extreme)  # fmt: skip
+    c = pooled.shape[-1]
+    fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
+    coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
+    labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
+    for i in range(iterations):
+        if fast:
+            labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step, windows)
+        else:
+            labels = _assign(pooled, axes, centres, step, valid, windows)  # (B, N)
+        if i == iterations - 1 and not update:
+            break
+        if fast:
+            centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
+        else:
+            centres = _means(data, labels, k, centres)
+    return labels, centres
 
 
 def _means(data, labels, k, previous, fixed_point=None):
@@ -555,118 +543,6 @@ def _means(data, labels, k, previous, fixed_point=None):
     )
     sums, count = sums.view(b, parts, k, d).sum(1), count.view(b, parts, k).sum(1)
     return torch.where(count[..., None] > 0, sums / count.clamp(min=1)[..., None], previous)
-
-
-def _cell_means(frames: torch.Tensor, s: int) -> torch.Tensor:
-    """Means (N, C, H / s, W / s) of the s x s cells of frames (N, C, H, W), whole cells.
-
-    Cells of one pixel: the frames themselves (avg_pool2d would copy them, 20 ms a clip).
-    """
-    return F.avg_pool2d(frames, s) if s > 1 else frames
-
-
-def _gather_cells(x: torch.Tensor, sel, s: int, channels_first: bool) -> torch.Tensor:
-    """The pixels (N, s * s, C) of cells of images x: (M, C, H, W) or (M, H, W, C).
-
-    ``sel``: (image, cell y, cell x), (N,) each. One index_select by flat offsets: on the CPU
-    several times faster than advanced indexing of a cell view with four index tensors.
-    """
-    x = x.contiguous()
-    if channels_first:
-        _, c, h, w = x.shape
-        step_c, step_y, step_x = h * w, w, 1
-    else:
-        _, h, w, c = x.shape
-        step_c, step_y, step_x = 1, w * c, c
-    dev = x.device
-    image, cy, cx = sel
-    start = image * (c * h * w) + cy * (s * step_y) + cx * (s * step_x)  # (N,)
-    r = torch.arange(s, device=dev)
-    offs = (r * step_y)[:, None, None] + (r * step_x)[None, :, None]
-    offs = offs + (torch.arange(c, device=dev) * step_c)[None, None, :]  # (s, s, C)
-    index = start[:, None] + offs.view(1, -1)
-    return x.view(-1).index_select(0, index.view(-1)).view(-1, s * s, c)
-
-
-def _cells(x: torch.Tensor, s: int) -> torch.Tensor:
-    """(B, T, H, W, C) -> (B, T, hs, ws, s, s, C): whole s x s cells, edge-replicated.
-
-    A view of ``x`` when H and W are multiples of s.
-    """
-    b, t, h, w, c = x.shape
-    hs, ws = -(-h // s), -(-w // s)
-    if hs * s != h or ws * s != w:
-        x = x.permute(0, 1, 4, 2, 3).reshape(b * t, c, h, w)
-        x = F.pad(x, (0, ws * s - w, 0, hs * s - h), mode="replicate")
-        x = x.reshape(b, t, c, hs * s, ws * s).permute(0, 1, 3, 4, 2)
-    return x.reshape(b, t, hs, s, ws, s, c).permute(0, 1, 2, 4, 3, 5, 6)
-
-
-def _assign_full_resolution(source, scale, low, centres, step, boundary_only=None):
-    """Each pixel takes the nearest of the labels of its cell and the cell's 4 neighbours.
-
-    The SLIC distance is linear in [raw features, y, x, 1] once the pixel's own squared norms
-    (the same for every candidate) are dropped and the min-max rescale is folded into the
-    weights, so each cell's 5 candidates become 5 weight vectors and a batched product scores
-    the cell's pixels (read from ``source``, whose ``lo`` is the rescale's offset). Cells
-    whose candidates agree keep that label. On CUDA every cell is scored (no data-dependent
-    shapes, no host sync); on the CPU only the cells whose candidates disagree are
-    (``boundary_only`` overrides the choice; both give one result).
-    """
-    b, t, hs, ws = low.shape
-    c, s, (h, w), dev = source.c, source.s, source.shape[2:], source.device
-    # int32 ids (below T * H * W): half the traffic of the full-resolution labels
-    padded = F.pad(low.int(), (1, 1, 1, 1), mode="replicate")
-    cands = torch.stack(
-        [
-            padded[:, :, 1:-1, 1:-1],
-            padded[:, :, :-2, 1:-1],
-            padded[:, :, 2:, 1:-1],
-            padded[:, :, 1:-1, :-2],
-            padded[:, :, 1:-1, 2:],
-        ],
-        -1,
-    )  # fmt: skip  (B, T, hs, ws, 5): the cell's own label first
-    boundary = dev.type == "cpu" if boundary_only is None else boundary_only
-    if boundary:
-        sel = (cands != cands[..., :1]).any(-1).nonzero(as_tuple=True)
-        clip, tt, cy, cx = (i[:, None] for i in sel)  # (N, 1) each
-        cand = cands[sel].reshape(-1, 5)
-        m = centres.flatten(0, 1)[clip * centres.shape[1] + cand]  # (N, 5, C+3)
-    else:  # every cell, in (b, t, y, x) order: views and one gather, no index tensors
-        sel = None
-        axes = (torch.arange(n, device=dev) for n in (b, t, hs, ws))
-        clip, tt, cy, cx = (g.reshape(-1, 1) for g in torch.meshgrid(*axes, indexing="ij"))
-        cand = cands.reshape(-1, 5)
-        index = cands.reshape(b, -1, 1).long().expand(-1, -1, centres.shape[-1])
-        m = centres.gather(1, index).view(-1, 5, centres.shape[-1])
-    # Everything below is per selected cell (N of them), its 5 candidates' centres in m.
-    feat_m, pos_m = m[..., :c], m[..., c:]
-    inv = (1 / (step * step))[clip]  # (N, 1)
-    a, lo = scale[clip], source.lo[clip]
-    wy, wx = -2 * inv * pos_m[..., 1], -2 * inv * pos_m[..., 2]  # (N, 5)
-    # Per cell: its corner's position folded into the constant; in the cell: an offset pattern.
-    base = (feat_m * feat_m).sum(-1) + 2 * a * lo * feat_m.sum(-1)
-    base = base + ((pos_m * pos_m).sum(-1) - 2 * tt * pos_m[..., 0]) * inv
-    pixels, weights, const, wy_f, wx_f = source.terms(
-        sel, (clip, tt, cy, cx), -2 * a[..., None] * feat_m
-    )
-    base = base + (cy * s) * wy + (cx * s) * wx + const  # (N, 5)
-    offs = torch.arange(s, device=dev, dtype=torch.float32)
-    pattern = torch.stack(torch.meshgrid(offs, offs, indexing="ij"), -1).reshape(1, s * s, 2)
-    # One product scores a cell's pixels: [pixels, y, x in the cell] . [weights, wy, wx].
-    f = torch.cat((pixels, pattern.expand(len(cand), -1, -1)), -1)
-    weights = torch.cat((weights, (wy + wy_f)[:, None], (wx + wx_f)[:, None]), 1)
-    # (bmm, then the constant: a broadcast input to baddbmm is first copied into the output)
-    score = torch.bmm(f, weights).add_(base[:, None])  # (N, s*s, 5)
-    pick = score.min(-1, keepdim=True).indices
-    picked = cand[:, None].expand(-1, s * s, 5).gather(-1, pick).view(-1, s, s)
-    if sel is not None:  # (B, T, hs, s, ws, s): the labels' final layout, cell by cell
-        out = cands[:, :, :, None, :, None, 0].expand(b, t, hs, s, ws, s).contiguous()
-        out[sel[0], sel[1], sel[2], :, sel[3], :] = picked
-    else:
-        out = picked.view(b, t, hs, ws, s, s).transpose(3, 4)
-    return out.reshape(b, t, hs * s, ws * s)[:, :, :h, :w].contiguous()
 
 
 def slic_skimage(
