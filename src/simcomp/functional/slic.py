@@ -205,7 +205,7 @@ def slic_video(
         downsample: pooling factor in y and x for all but the last k-means iteration (the
             last runs on the pixels), a whole number >= 1 (one larger than the frame's side
             pools the whole side; 1: every iteration on the pixels, scikit-image's k-means,
-            ~2.5x the time); None (default): the grid's smallest step / 12, between 1 and 3
+            ~2.2-2.6x the time); None (default): the grid's smallest step / 12, between 1 and 3
             (reads ``step``: pass it on the CPU, as :func:`slic_seeds` makes it, to keep CUDA
             work free of host syncs).
         enforce_connectivity: split the labels into their exact 6-connected components and
@@ -324,8 +324,8 @@ def _schedule(s: int, iterations: int) -> list[tuple[int, int]]:
     nearly the same local optimum when the cells are small. Adjusted Rand index against
     scikit-image on six real-photo clips at n_segments 10 / 20 / 30 (``benchmarks/slic_quality.py
     --photos real``): cells of 3, 0.92 / 0.89 / 0.85; of 4, 0.92 / 0.85 / 0.79; of 2, 0.97 /
-    0.92 / 0.89 at ~1.4x the time of 3; every iteration on the pixels (``downsample=1``),
-    0.99 / 0.95 / 0.97 at ~2.5x. The former default, all ten on cells of 4 and then each pixel
+    0.92 / 0.89 at ~1.2x the time of 3; every iteration on the pixels (``downsample=1``),
+    0.99 / 0.95 / 0.97 at ~2.2-2.6x. The former default, all ten on cells of 4 and then each pixel
     choosing among its cell's and the 4 neighbouring cells' labels: 0.85 / 0.80 / 0.76.
     """
     if s == 1 or iterations < 2:
