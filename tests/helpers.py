@@ -37,6 +37,28 @@ def threads(n: int):
         torch.set_num_threads(kept)
 
 
+def slic_over_the_schedule(size, compensated: bool, kernels: bool, device="cpu"):
+    """SLIC's labels (2, 9, H, W) of two built-in clips over the k-means schedule.
+
+    Nine iterations on 2 x 2 cells, the last on the pixels, no connectivity; from R7's
+    features (``slic_video``) or ``slic_compensated``: what the kernels and the torch path are
+    compared on.
+    """
+    from simcomp.data.synthetic import background_clips
+    from simcomp.functional.occlusion import slic_features
+    from simcomp.functional.slic import slic_compensated, slic_seeds, slic_video
+
+    clip = background_clips(2, 9, size, generator=gen(3), device=device, max_pan=5.0)
+    k = torch.tensor([5e-4, 2e-3], device=device)
+    seeds, valid, step = slic_seeds((9, *size), [12, 20])  # padded seeds in clip 0
+    options = {"downsample": 2, "kernels": kernels, "enforce_connectivity": False}
+    if compensated:
+        return slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step,
+                                **options)  # fmt: skip
+    feats = slic_features(clip.background, clip.camera_shift, k)
+    return slic_video(feats, seeds, valid, step, **options)
+
+
 def random_clip(b=2, t=3, h=8, w=10, j=24, device="cpu", seed=0) -> Clip:
     g = gen(seed)
     return Clip(

@@ -16,7 +16,7 @@ from simcomp.functional.slic import (
     slic_seeds,
     slic_video,
 )
-from tests.helpers import gen, torch_path
+from tests.helpers import gen, slic_over_the_schedule, torch_path
 from tests.helpers import threads as using_threads
 
 pytestmark = pytest.mark.skipif(
@@ -29,19 +29,7 @@ pytestmark = pytest.mark.skipif(
 def test_kernels_match_the_torch_path_over_the_schedule(size, compensated):
     # SPEC R6: nine iterations on 2 x 2 cells (cut by the edges at 94 x 126), the last on the
     # pixels; either source
-    clip = background_clips(2, 9, size, generator=gen(3), max_pan=5.0)
-    k = torch.tensor([5e-4, 2e-3])
-    seeds, valid, step = slic_seeds((9, *size), [12, 20])  # padded seeds in clip 0
-
-    def run(kernels):
-        options = {"downsample": 2, "kernels": kernels, "enforce_connectivity": False}
-        if compensated:
-            return slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step,
-                                    **options)  # fmt: skip
-        feats = slic_features(clip.background, clip.camera_shift, k)
-        return slic_video(feats, seeds, valid, step, **options)
-
-    ours, ref = run(True), run(False)
+    ours, ref = (slic_over_the_schedule(size, compensated, kernels) for kernels in (True, False))
     assert ours.dtype == ref.dtype == torch.long and ours.shape == ref.shape == (2, 9, *size)
     # the kernel sums in fixed point, torch in floats: a near tie can fall the other way, and
     # the centres then move a little differently (99.85% of the voxels agree at 94 x 126)

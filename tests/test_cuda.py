@@ -14,11 +14,10 @@ from simcomp.functional.slic import (
     _assign,
     _means,
     _windows,
-    slic_compensated,
     slic_seeds,
     slic_video,
 )
-from tests.helpers import gen
+from tests.helpers import gen, slic_over_the_schedule
 
 KERNELS = sorted(Path(simcomp.cuda.__file__).parent.glob("*.cu"))
 
@@ -159,19 +158,8 @@ def test_kernels_match_the_torch_path_over_the_schedule(size, compensated):
     # torch path
     if not simcomp.cuda.available(torch.zeros(1, device="cuda")):
         pytest.skip("CuPy is not installed")
-    clip = background_clips(2, 9, size, generator=gen(3), device="cuda", max_pan=5.0)
-    k = torch.tensor([5e-4, 2e-3], device="cuda")
-    seeds, valid, step = slic_seeds((9, *size), [12, 20])
-
-    def run(kernels):
-        options = {"downsample": 2, "kernels": kernels, "enforce_connectivity": False}
-        if compensated:
-            return slic_compensated(clip.background, clip.camera_shift, k, seeds, valid, step,
-                                    **options)  # fmt: skip
-        feats = slic_features(clip.background, clip.camera_shift, k)
-        return slic_video(feats, seeds, valid, step, **options)
-
-    ours, ref = run(True), run(False)
+    ours, ref = (slic_over_the_schedule(size, compensated, kernels, "cuda")
+                 for kernels in (True, False))  # fmt: skip
     assert ours.dtype == ref.dtype == torch.long and ours.shape == ref.shape == (2, 9, *size)
     agree = (ours == ref).float().mean()  # both sum in fixed point; the distances round apart
     print(f"the kernels agree with torch on {agree:.5f} of the pixels")
