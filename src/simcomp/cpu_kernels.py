@@ -3,6 +3,9 @@
 Each is the CPU twin of a torch step (and, for SLIC, of a :mod:`simcomp.cuda` kernel) (SPEC
 R3, R6-R8):
 
+- :func:`planar`: SLIC's rescaled features laid out by rows, one feature after another, for
+  the pixels and the pooled cells in one pass (R7's coordinates made from the frames' shifts
+  when the source is ``slic_compensated``'s colour).
 - :func:`slic_kmeans`: SLIC's k-means iterations on the pixels or pooled cells. Per row
   of voxels, each centre scores the part of the row inside its window in vectorised loops (no
   (voxels x centres) distance matrix; a feature the centre has at 0, as all have in the first
@@ -11,8 +14,9 @@ R3, R6-R8):
   threads. The first two iterations sum by runs of one label; after them only the voxels whose
   label changed move their sums (integers: the same totals). 2 ms an iteration where torch's
   bmm, additions, minimum and scatter took 5-7 ms; on the pixels of a 31 x 240 x 320 clip
-  (``downsample=1``) 10 iterations take 155 ms on 2 cores where this kernel taking every
-  voxel's sums each time took 270 ms.
+  (``downsample=1``) 10 iterations take ~155 ms on 2 cores where this kernel taking every
+  voxel's sums each time took 270 ms; by default nine run on 3 x 3 cells and the last, on the
+  pixels, takes no sums (~12 ms).
 - :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
   equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU);
   at batch 1 a clip's frames are split across the threads, with one result for any split.

@@ -1,6 +1,6 @@
 """Optional CuPy raw kernels (sources in ``*.cu`` beside this file), loaded lazily.
 
-``slic.cu``: SLIC's k-means steps and its full-resolution step; ``connectivity.cu``: exact
+``slic.cu``: SLIC's k-means steps (on pooled cells or the pixels); ``connectivity.cu``: exact
 connected components and region sizes.
 
 Used only when a tensor is on CUDA and CuPy imports; the torch path is the reference they are

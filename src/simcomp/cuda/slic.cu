@@ -1,5 +1,5 @@
-// SLIC's k-means steps on the pooled clip grid, one thread per voxel, and its last step at
-// full resolution, one thread per pixel (SPEC R6-R8).
+// SLIC's k-means steps on the clip's grid of pooled cells or pixels, one thread per voxel
+// (SPEC R6-R8).
 // The reference is the torch path in simcomp/functional/slic.py; tests compare the two.
 //
 // Layout: feats (B, N, C) with N = T * NY * NX voxels in (t, y, x) order; centres (B, K, C + 3)
