@@ -202,8 +202,12 @@ def test_compensated_slic_is_slic_on_r7_features(downsample):  # SPEC R6, SPEC R
     assert torch.equal(plain.pooled(1), feats.reshape(2, -1, 5))
 
 
-def test_schedule_pools_all_but_the_last_iteration():  # SPEC R6: scikit-image's k-means
-    from simcomp.functional.slic import _pooling, _schedule
+def test_schedule_samples_all_but_the_last_iteration():  # SPEC R6: scikit-image's k-means
+    from simcomp.functional.slic import _pooling, _sampled, _schedule
+
+    # the sampled iterations read each s x s cell's middle pixel, the last cell's cut to the edge
+    assert _sampled(7, 3).tolist() == [1, 4, 6] and _sampled(6, 3).tolist() == [1, 4]
+    assert _sampled(5, 1).tolist() == [0, 1, 2, 3, 4] and _sampled(2, 9).tolist() == [1]
 
     assert _schedule(3, 10) == [(3, 9), (1, 1)]
     assert _schedule(2, 2) == [(2, 1), (1, 1)]

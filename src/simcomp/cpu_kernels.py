@@ -4,9 +4,9 @@ Each is the CPU twin of a torch step (and, for SLIC, of a :mod:`simcomp.cuda` ke
 R3, R6-R8):
 
 - :func:`planar`: SLIC's rescaled features laid out by rows, one feature after another, for
-  the pixels and the pooled cells in one pass (R7's coordinates made from the frames' shifts
+  the pixels and the sampled ones in one pass (R7's coordinates made from the frames' shifts
   when the source is ``slic_compensated``'s colour).
-- :func:`slic_kmeans`: SLIC's k-means iterations on the pixels or pooled cells. Per row
+- :func:`slic_kmeans`: SLIC's k-means iterations on the pixels or a sample of them. Per row
   of voxels, each centre scores the part of the row inside its window in vectorised loops (no
   (voxels x centres) distance matrix; a feature the centre has at 0, as all have in the first
   iteration, is skipped: it adds 0), and the centres' sums are taken in fixed point as on
@@ -15,8 +15,8 @@ R3, R6-R8):
   label changed move their sums (integers: the same totals). 2 ms an iteration where torch's
   bmm, additions, minimum and scatter took 5-7 ms; on the pixels of a 31 x 240 x 320 clip
   (``downsample=1``) 10 iterations take ~155 ms on 2 cores where this kernel taking every
-  voxel's sums each time took 270 ms; by default nine run on 3 x 3 cells and the last, on the
-  pixels, takes no sums (~12 ms).
+  voxel's sums each time took 270 ms; by default nine run on every third pixel in y and x and
+  the last, on all the pixels, takes no sums (~12 ms).
 - :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
   equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU);
   at batch 1 a clip's frames are split across the threads, with one result for any split.
@@ -77,12 +77,11 @@ def planar(source, lo, scale, s: int) -> dict[int, torch.Tensor]:
             (the same float32 products as ``slic_features``), with no (B, T, H, W, 5) copy.
         lo: (B,) the rescale's offset: (features - lo) * scale, as the torch path's.
         scale: (B,) its factor.
-        s: a pooling: the means of s x s cells (edge-replicated) as well.
+        s: a sampling: the pixels at the middle of s x s cells as well (``slic._sampled``).
 
     Returns:
         {1: (B, T, H, C, W), s: (B, T, hs, C, ws)} float32: each row's values feature by
-        feature, for vector loops (the cells' means of the rescaled pixels: the torch path
-        rescales the means, which may round differently in the last bit).
+        feature, for vector loops.
     """
     b, t, h, w = source.shape
     c = source.c
@@ -287,12 +286,9 @@ def _runs(b: int, t: int) -> list[tuple[int, int, int]]:
 def _compile(numba, cache: bool):
     @numba.njit(nogil=True, cache=cache)
     def planar(pixels, shift, coord_scale, lo, scale, full, cells, s, compensated, b, t0, t1):
-        """Frames [t0, t1) of clip b: :func:`planar`'s rescaled pixels and cells' means."""
+        """Frames [t0, t1) of clip b: :func:`planar`'s rescaled pixels and cells' samples."""
         _, _, h, c, w = full.shape
         offset, factor = lo[b], scale[b]
-        ws, whole = cells.shape[4], w // s  # cells, and those inside the frame
-        area = np.float32(1.0 / (s * s))
-        rows = np.empty(w, np.float32)  # a cell row's sums down its s rows
         for t in range(t0, t1):
             for y in range(h):
                 row = full[b, t, y]
@@ -311,19 +307,12 @@ def _compile(numba, cache: bool):
                     for i in range(c):
                         for x in range(w):
                             row[i, x] = (f[x, i] - offset) * factor
-            for cy in range(cells.shape[2] if s > 1 else 0):
+            for cy in range(cells.shape[2] if s > 1 else 0):  # each cell's middle pixel
+                src = full[b, t, min(cy * s + s // 2, h - 1)]
                 for i in range(c):
-                    rows[:] = 0
-                    for dy in range(s):  # past the edge, the last row again
-                        src = full[b, t, min(cy * s + dy, h - 1), i]
-                        for x in range(w):
-                            rows[x] += src[x]
                     out = cells[b, t, cy, i]
-                    for cx in range(ws):
-                        total = np.float32(0)
-                        for dx in range(s):  # past the edge, the last column again
-                            total += rows[cx * s + dx if cx < whole else min(cx * s + dx, w - 1)]
-                        out[cx] = total * area
+                    for cx in range(cells.shape[4]):
+                        out[cx] = src[i, min(cx * s + s // 2, w - 1)]
 
     @numba.njit(nogil=True, cache=cache)
     def kmeans(planar, q, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, sums,

@@ -39,7 +39,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import _fixed_point, cpu_kernels
 from .. import cuda as cuda_kernels
@@ -333,15 +332,13 @@ def _schedule(s: int, iterations: int) -> list[tuple[int, int]]:
     return [(s, iterations - 1), (1, 1)]
 
 
-def _cell_means(frames: torch.Tensor, s: int) -> torch.Tensor:
-    """Means (N, C, hs, ws) of the s x s cells of frames (N, C, H, W), edge-replicated."""
-    if s == 1:
-        return frames
-    h, w = frames.shape[-2:]
-    hs, ws = -(-h // s), -(-w // s)
-    if hs * s != h or ws * s != w:  # whole cells (a copy only then)
-        frames = F.pad(frames, (0, ws * s - w, 0, hs * s - h), mode="replicate")
-    return F.avg_pool2d(frames, s)
+def _sampled(n: int, s: int, device=None) -> torch.Tensor:
+    """The pixels SLIC's sampled iterations read along an axis of n: each s-cell's middle one.
+
+    ``i * s + s // 2``, the last cell's cut to the edge (``n - 1``): for odd s the cell's centre,
+    so the samples' mean position is the pixels' (an even s lies half a pixel off).
+    """
+    return (torch.arange(-(-n // s), device=device) * s + s // 2).clamp(max=n - 1)
 
 
 class _Features:
@@ -368,13 +365,12 @@ class _Features:
         return self.raw, torch.zeros(b, t, 2), torch.zeros(b), False
 
     def pooled(self, s: int) -> torch.Tensor:
-        """Means (B, T * hs * ws, C) of s x s cells (s = 1: the features themselves)."""
+        """The middle pixels' features (B, T * hs * ws, C) of s x s cells (s = 1: every pixel)."""
         b, t, h, w = self.shape
         if s == 1:
             return self.raw.reshape(b, -1, self.c)
-        # avg_pool2d on the channels-last frames: one pass
-        frames = self.raw.reshape(b * t, h, w, self.c).permute(0, 3, 1, 2)
-        return _cell_means(frames, s).permute(0, 2, 3, 1).reshape(b, -1, self.c)
+        ys, xs = _sampled(h, s, self.device), _sampled(w, s, self.device)
+        return self.raw[:, :, ys][:, :, :, xs].reshape(b, -1, self.c)
 
 
 class _CompensatedFeatures:
@@ -408,14 +404,11 @@ class _CompensatedFeatures:
         return self.background, self.shift, self.k, True
 
     def pooled(self, s: int) -> torch.Tensor:
-        """Means (B, T * hs * ws, 5) of s x s cells: colours, coordinates at the cells' mean."""
+        """R7's features (B, T * hs * ws, 5) at the middle pixels of s x s cells (s = 1: all)."""
         b, t, h, w = self.shape
-        colour = _cell_means(self.background.float().reshape(b * t, 3, h, w), s)
-        colour = colour.view(b, t, 3, *colour.shape[-2:]).permute(0, 1, 3, 4, 2)
-        xs = torch.arange(w, device=self.device, dtype=torch.float32)
-        ys = torch.arange(h, device=self.device, dtype=torch.float32)
-        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"), 0)  # (2, H, W) as (x, y)
-        grid = _cell_means(grid[None], s)[0].permute(1, 2, 0)  # (hs, ws, 2)
+        ys, xs = _sampled(h, s, self.device), _sampled(w, s, self.device)
+        colour = self.background.float()[:, :, :, ys][..., xs].permute(0, 1, 3, 4, 2)
+        grid = torch.stack(torch.meshgrid(xs.float(), ys.float(), indexing="xy"), -1)  # (x, y)
         xy = (grid - self.shift[:, :, None, None]) * self.k.view(b, 1, 1, 1, 1)
         return torch.cat((colour, xy), -1).reshape(b, -1, 5)
 
@@ -485,9 +478,7 @@ def _kmeans(pooled, centres, valid, step, windows, iterations, shape, s, kernels
     """
     t, h, w = shape
     b, k, dev = centres.shape[0], centres.shape[1], pooled.device
-    hs, ws = -(-h // s), -(-w // s)
-    cy = ((torch.arange(hs, device=dev) + 0.5) * s - 0.5).clamp(max=h - 1).float()
-    cx = ((torch.arange(ws, device=dev) + 0.5) * s - 0.5).clamp(max=w - 1).float()
+    cy, cx = _sampled(h, s, dev).float(), _sampled(w, s, dev).float()
     axes = (torch.arange(t, device=dev).float(), cy, cx)
     if pooled.ndim == 5:  # the numba kernel's layout
         return cpu_kernels.slic_kmeans(pooled, centres, valid, axes, step, windows, iterations,
