@@ -198,12 +198,12 @@ def test_compensated_slic_is_slic_on_r7_features(downsample):  # SPEC R6, SPEC R
     fused, plain = _CompensatedFeatures(clip.background, clip.camera_shift, k), _Features(feats)
     assert torch.equal(fused.lo, plain.lo) and torch.equal(fused.hi, plain.hi)
     for s in (1, 2, 3, 4):  # (60 x 80 frames: 3 cuts cells at the edges)
-        torch.testing.assert_close(fused.pooled(s), plain.pooled(s))
-    assert torch.equal(plain.pooled(1), feats.reshape(2, -1, 5))
+        torch.testing.assert_close(fused.sampled(s), plain.sampled(s))
+    assert torch.equal(plain.sampled(1), feats.reshape(2, -1, 5))
 
 
 def test_schedule_samples_all_but_the_last_iteration():  # SPEC R6: scikit-image's k-means
-    from simcomp.functional.slic import _pooling, _sampled, _schedule
+    from simcomp.functional.slic import _sampled, _sampling, _schedule
 
     # the sampled iterations read each s x s cell's middle pixel, the last cell's cut to the edge
     assert _sampled(7, 3).tolist() == [1, 4, 6] and _sampled(6, 3).tolist() == [1, 4]
@@ -215,10 +215,10 @@ def test_schedule_samples_all_but_the_last_iteration():  # SPEC R6: scikit-image
     assert _schedule(3, 1) == [(1, 1)] and _schedule(3, 0) == [(1, 0)]
     # step / 12 in 1..3: 3 in the paper's regime (steps 51-88), none where the grid is fine
     steps = torch.tensor([51.0, 88.0])
-    assert _pooling(None, steps, 240, 320) == 3
-    assert _pooling(None, torch.tensor([20.0]), 240, 320) == 1
-    assert _pooling(None, torch.tensor([24.0]), 240, 320) == 2
-    assert _pooling(4, steps, 240, 320) == 4 and _pooling(9, steps, 5, 7) == 5
+    assert _sampling(None, steps, 240, 320) == 3
+    assert _sampling(None, torch.tensor([20.0]), 240, 320) == 1
+    assert _sampling(None, torch.tensor([24.0]), 240, 320) == 2
+    assert _sampling(4, steps, 240, 320) == 4 and _sampling(9, steps, 5, 7) == 5
 
 
 @settings(max_examples=15)

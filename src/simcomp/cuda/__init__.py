@@ -1,6 +1,6 @@
 """Optional CuPy raw kernels (sources in ``*.cu`` beside this file), loaded lazily.
 
-``slic.cu``: SLIC's k-means steps (on pooled cells or the pixels); ``connectivity.cu``: exact
+``slic.cu``: SLIC's k-means steps (on the pixels or a sample of them); ``connectivity.cu``: exact
 connected components and region sizes.
 
 Used only when a tensor is on CUDA and CuPy imports; the torch path is the reference they are
@@ -94,7 +94,7 @@ def _ptr(t: torch.Tensor):
 
 
 def slic_assign(feats, centres, valid, axes, step, windows) -> torch.Tensor:
-    """CUDA twin of the torch ``_assign``: labels (B, N) of pooled features (B, N, C)."""
+    """CUDA twin of the torch ``_assign``: labels (B, N) of features (B, N, C) on a grid."""
     b, n, c = feats.shape
     k = centres.shape[1]
     t, ys, xs = axes

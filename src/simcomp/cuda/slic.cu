@@ -1,11 +1,11 @@
-// SLIC's k-means steps on the clip's grid of pooled cells or pixels, one thread per voxel
+// SLIC's k-means steps on the clip's grid of pixels or sampled pixels, one thread per voxel
 // (SPEC R6-R8).
 // The reference is the torch path in simcomp/functional/slic.py; tests compare the two.
 //
 // Layout: feats (B, N, C) with N = T * NY * NX voxels in (t, y, x) order; centres (B, K, C + 3)
 // as [features..., t, y, x]; axes: t = index, y = ys[iy], x = xs[ix] (cell centres, pixels).
 
-// The voxel of thread i: its clip b, and its (t, iy, ix) on the pooled grid; false past the end.
+// The voxel of thread i: its clip b, and its (t, iy, ix) on the grid; false past the end.
 __device__ inline bool voxel(long long i, int B, int T, int NY, int NX,
                              int* b, int* t, int* iy, int* ix)
 {

@@ -9,27 +9,29 @@ step of the grid asked for; :func:`_windows`),
 10 iterations, then connectivity enforced (components smaller than ``min_size_factor`` times
 the mean supervoxel size merged into a neighbour).
 
-For speed, all but the last k-means iteration run on the clip average-pooled in y and x by a
-factor that follows the grid's step (step / 12, at most 3: 3 in the paper's regime, whose
-steps are 51-88 px; no pooling where the grid is fine, as with dense seeds or small images,
-where k-means then runs on the pixels exactly as scikit-image's does), starting, as
+For speed, all but the last k-means iteration run on a sample of the pixels: every s-th in y
+and x, the middle pixel of each s x s cell (s = step / 12, at most 3: 3 in the paper's regime,
+whose steps are 51-88 px; no sampling where the grid is fine, as with dense seeds or small
+images, where k-means then runs on the pixels exactly as scikit-image's does), starting, as
 scikit-image does, from centres at the seeds with zero features (so the first assignment is by
-position alone). The last assignment is scikit-image's, on the pixels over every centre in its
-window (:func:`_schedule`). Connectivity is then enforced once, on the pixels, as scikit-image
+position alone). A sample keeps the pixels' own colours, texture included, where the cells'
+means (the previous versions') smoothed it and led k-means to other optima. The last
+assignment is scikit-image's, on the pixels over every centre in its window
+(:func:`_schedule`). Connectivity is then enforced once, on the pixels, as scikit-image
 does after its k-means: exact connected components, then scikit-image's small-piece merge made
 order-free (:mod:`simcomp.functional.connectivity`), so every supervoxel is one 6-connected
 region of at least ``min_size_factor`` of the mean size.
 
-Where the labels part from scikit-image's: the pooled iterations, and the merge in two
+Where the labels part from scikit-image's: the sampled iterations, and the merge in two
 details. A small piece joins the earlier neighbour that a search from its first voxel meets
 last, the search's order taken as (L1 distance from that voxel, raster order) rather than
 scikit-image's queue order (the same for pieces of up to two voxels, tested; a small first
 region, with the pieces that joined it, takes the first large region's label as in
 scikit-image, the two always touching); and supervoxels above 3x the mean size are not cut.
-Without pooling and before the merge the labels are scikit-image's
+Without sampling and before the merge the labels are scikit-image's
 (tests/test_slic_skimage.py). On clips of real photos the labelling agrees with scikit-image's
-at adjusted Rand index 0.92 / 0.89 / 0.85 at n_segments 10 / 20 / 30 (0.99 / 0.95 / 0.97
-without pooling, ``downsample=1``), explains the colours as well and comes in the same numbers
+at adjusted Rand index 0.94 / 0.91 / 0.91 at n_segments 10 / 20 / 30 (0.99 / 0.95 / 0.97
+without sampling, ``downsample=1``), explains the colours as well and comes in the same numbers
 (README). The transform's ``backend="skimage"`` runs the exact baseline.
 """
 
@@ -126,7 +128,7 @@ def _reject_nonfinite(lo: torch.Tensor, hi: torch.Tensor, names: str = "features
 
 
 def _assign(f, axes, centres, step, valid, windows):
-    """Nearest centre (B, N) of pooled features f (B, N, C) on the grid ``axes`` (t, y, x).
+    """Nearest centre (B, N) of features f (B, N, C) on the grid ``axes`` (t, y, x).
 
     SLIC's distance less the pixel's own squared feature norm (the same for every centre):
     -2 f.m + |m|^2 + |p - c|^2 / step^2, infinite outside the centre's search window. The
@@ -201,12 +203,13 @@ def slic_video(
         step: (B,) grid step per clip.
         compactness: SLIC's compactness (R8: 0.01).
         max_iter: k-means iterations.
-        downsample: pooling factor in y and x for all but the last k-means iteration (the
-            last runs on the pixels), a whole number >= 1 (one larger than the frame's side
-            pools the whole side; 1: every iteration on the pixels, scikit-image's k-means,
-            ~2.2-2.6x the time); None (default): the grid's smallest step / 12, between 1 and 3
-            (reads ``step``: pass it on the CPU, as :func:`slic_seeds` makes it, to keep CUDA
-            work free of host syncs).
+        downsample: the step in y and x between the pixels that all but the last k-means
+            iteration read (each s x s cell's middle pixel; the last runs on every pixel), a
+            whole number >= 1 (one larger than the frame's side reads one pixel of the side;
+            1: every iteration on the pixels, scikit-image's k-means, ~2.2-2.6x the time);
+            None (default): the grid's smallest step / 12, between 1 and 3 (reads ``step``:
+            pass it on the CPU, as :func:`slic_seeds` makes it, to keep CUDA work free of host
+            syncs).
         enforce_connectivity: split the labels into their exact 6-connected components and
             merge those smaller than ``min_size_factor`` times the mean supervoxel size into
             a neighbour by scikit-image's rule (``merge_small_components``), once, on the
@@ -236,7 +239,7 @@ def slic_video(
     """
     check_tensor("features", features, ("B", "T", "H", "W", None), dtype="float")
     _, t, h, w, _ = features.shape
-    s = _pooling(downsample, step, h, w)
+    s = _sampling(downsample, step, h, w)
     return _slic(_Features(features.float()), seeds, valid, step, compactness, s=s,
                  max_iter=max_iter, enforce_connectivity=enforce_connectivity,
                  min_size_factor=min_size_factor, kernels=kernels)  # fmt: skip
@@ -291,7 +294,7 @@ def slic_compensated(
     check_downsample(downsample)
     if b == 0:
         return torch.zeros(0, t, h, w, dtype=torch.long, device=background.device)
-    s = _pooling(downsample, step, h, w)
+    s = _sampling(downsample, step, h, w)
     source = _CompensatedFeatures(background, camera_shift, coord_scale)
     return _slic(source, seeds, valid, step, compactness, s=s, **options)
 
@@ -304,11 +307,11 @@ def check_downsample(downsample: int | None) -> int | None:
     return downsample
 
 
-def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
-    """The pooling of all but the last k-means iteration: ``downsample``, or step / 12 in 1..3.
+def _sampling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
+    """The sampled iterations' step in y and x: ``downsample``, or step / 12 in 1..3.
 
     At most the frame's side; the step is the grid's smallest. 3 in the paper's regime (steps
-    of 51-88 px); 1 (no pooling) where the grid is fine, as with dense seeds or small images.
+    of 51-88 px); 1 (every pixel) where the grid is fine, as with dense seeds or small images.
     """
     if check_downsample(downsample) is None:  # (an empty batch has no step: anything will do)
         downsample = max(1, min(3, int(float(step.min()) // 12))) if step.numel() else 1
@@ -316,16 +319,17 @@ def _pooling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int:
 
 
 def _schedule(s: int, iterations: int) -> list[tuple[int, int]]:
-    """(pooling, iterations) in order: all but the last on s x s cells, the last on the pixels.
+    """(sampling, iterations) in order: all but the last on every s-th pixel, the last on all.
 
     The last assignment, on the pixels over every centre in its window as scikit-image's,
-    puts the boundaries where scikit-image's go; the pooled iterations before it settle in
-    nearly the same local optimum when the cells are small. Adjusted Rand index against
-    scikit-image on six real-photo clips at n_segments 10 / 20 / 30 (``benchmarks/slic_quality.py
-    --photos real``): cells of 3, 0.92 / 0.89 / 0.85; of 4, 0.92 / 0.85 / 0.79; of 2, 0.97 /
-    0.92 / 0.89 at ~1.2x the time of 3; every iteration on the pixels (``downsample=1``),
-    0.99 / 0.95 / 0.97 at ~2.2-2.6x. The former default, all ten on cells of 4 and then each pixel
-    choosing among its cell's and the 4 neighbouring cells' labels: 0.85 / 0.80 / 0.76.
+    puts the boundaries where scikit-image's go; the sampled iterations before it settle in
+    nearly the same local optimum. Adjusted Rand index against scikit-image on six real-photo
+    clips at n_segments 10 / 20 / 30 (``benchmarks/slic_quality.py --photos real``): every
+    third pixel, 0.94 / 0.91 / 0.91 (26 clips: 0.93 / 0.89 / 0.87); the 3 x 3 cells' means
+    instead, 0.92 / 0.89 / 0.85 (26 clips: 0.90 / 0.85 / 0.83) in the same time; every
+    iteration on the pixels (``downsample=1``), 0.99 / 0.95 / 0.97 at ~2.2-2.6x the time. The
+    former default, all ten on 4 x 4 cells' means and then each pixel choosing among its
+    cell's and the 4 neighbouring cells' labels: 0.85 / 0.80 / 0.76.
     """
     if s == 1 or iterations < 2:
         return [(1, iterations)]
@@ -364,7 +368,7 @@ class _Features:
         b, t = self.shape[:2]
         return self.raw, torch.zeros(b, t, 2), torch.zeros(b), False
 
-    def pooled(self, s: int) -> torch.Tensor:
+    def sampled(self, s: int) -> torch.Tensor:
         """The middle pixels' features (B, T * hs * ws, C) of s x s cells (s = 1: every pixel)."""
         b, t, h, w = self.shape
         if s == 1:
@@ -403,7 +407,7 @@ class _CompensatedFeatures:
         """What :func:`simcomp.cpu_kernels.planar` reads: the colour, shift, k, compensated."""
         return self.background, self.shift, self.k, True
 
-    def pooled(self, s: int) -> torch.Tensor:
+    def sampled(self, s: int) -> torch.Tensor:
         """R7's features (B, T * hs * ws, 5) at the middle pixels of s x s cells (s = 1: all)."""
         b, t, h, w = self.shape
         ys, xs = _sampled(h, s, self.device), _sampled(w, s, self.device)
@@ -417,7 +421,7 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
           min_size_factor=0.5, kernels=True, s=1):  # fmt: skip
     """SLIC on a :class:`_Features` or :class:`_CompensatedFeatures` (see :func:`slic_video`).
 
-    ``s``: the middle iterations' pooling (:func:`_schedule`).
+    ``s``: the sampled iterations' step in y and x (:func:`_schedule`).
     """
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
@@ -448,10 +452,10 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     # is by position alone (every pixel's |f|^2 is the same for every centre).
     centres = torch.cat((torch.zeros(b, seeds.shape[1], c, device=dev), seeds), -1)
     schedule = _schedule(s, max_iter)
-    if kernels and cpu_kernels.available(lo):  # both poolings' features in one pass
+    if kernels and cpu_kernels.available(lo):  # the pixels and the samples in one pass
         rescaled = cpu_kernels.planar(source, lo, scale, s)
-    else:  # (pooling: the features as scikit-image rescales them)
-        rescaled = {p: (source.pooled(p) - lo.view(b, 1, 1)) * scale.view(b, 1, 1)
+    else:  # (the features as scikit-image rescales them)
+        rescaled = {p: (source.sampled(p) - lo.view(b, 1, 1)) * scale.view(b, 1, 1)
                     for p in {p for p, _ in schedule}}  # fmt: skip
     for i, (p, iterations) in enumerate(schedule):
         labels, centres = _kmeans(rescaled[p], centres, valid, step, windows, iterations,
@@ -466,37 +470,37 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
     return labels.long()
 
 
-def _kmeans(pooled, centres, valid, step, windows, iterations, shape, s, kernels, update=True,
+def _kmeans(sampled, centres, valid, step, windows, iterations, shape, s, kernels, update=True,
             extreme=None):  # fmt: skip
     """``iterations`` of SLIC's k-means on the rescaled features of s x s cells.
 
-    ``pooled``: (B, N, C), or on the CPU with numba :func:`simcomp.cpu_kernels.planar`'s
+    ``sampled``: (B, N, C), or on the CPU with numba :func:`simcomp.cpu_kernels.planar`'s
     (B, T, NY, C, NX). ``update``: False leaves out the centres' update after the last
     assignment (its centres unused). ``extreme``: (B,) a bound on the features' magnitude
     (for the numba kernel's sums). Returns the last assignment (B, N) and the centres
     (B, K, C + 3).
     """
     t, h, w = shape
-    b, k, dev = centres.shape[0], centres.shape[1], pooled.device
+    b, k, dev = centres.shape[0], centres.shape[1], sampled.device
     cy, cx = _sampled(h, s, dev).float(), _sampled(w, s, dev).float()
     axes = (torch.arange(t, device=dev).float(), cy, cx)
-    if pooled.ndim == 5:  # the numba kernel's layout
-        return cpu_kernels.slic_kmeans(pooled, centres, valid, axes, step, windows, iterations,
+    if sampled.ndim == 5:  # the numba kernel's layout
+        return cpu_kernels.slic_kmeans(sampled, centres, valid, axes, step, windows, iterations,
                                        update, extreme)  # fmt: skip
-    c = pooled.shape[-1]
-    fast = kernels and cuda_kernels.available(pooled) and cuda_kernels.fits(k, c)
+    c = sampled.shape[-1]
+    fast = kernels and cuda_kernels.available(sampled) and cuda_kernels.fits(k, c)
     coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    data = torch.cat((pooled, coords.expand(b, -1, 3)), -1)  # what the centres average
-    labels = torch.zeros(b, pooled.shape[1], dtype=torch.long, device=dev)
+    data = torch.cat((sampled, coords.expand(b, -1, 3)), -1)  # what the centres average
+    labels = torch.zeros(b, sampled.shape[1], dtype=torch.long, device=dev)
     for i in range(iterations):
         if fast:
-            labels = cuda_kernels.slic_assign(pooled, centres, valid, axes, step, windows)
+            labels = cuda_kernels.slic_assign(sampled, centres, valid, axes, step, windows)
         else:
-            labels = _assign(pooled, axes, centres, step, valid, windows)  # (B, N)
+            labels = _assign(sampled, axes, centres, step, valid, windows)  # (B, N)
         if i == iterations - 1 and not update:
             break
         if fast:
-            centres = cuda_kernels.slic_means(pooled, labels, axes, k, centres)
+            centres = cuda_kernels.slic_means(sampled, labels, axes, k, centres)
         else:
             centres = _means(data, labels, k, centres)
     return labels, centres
