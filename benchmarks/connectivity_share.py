@@ -48,7 +48,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--frames", type=int, default=31)
     ap.add_argument("--size", type=int, nargs=2, default=(240, 320))
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--downsample", type=int, default=None, help="slic_video's (1: no pooling)")
+    ap.add_argument("--downsample", type=int, default=None, help="slic_video's (1: every pixel)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--parts", action="store_true", help="time the steps inside the passes too")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="profiler rows to print")

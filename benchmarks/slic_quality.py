@@ -15,7 +15,7 @@ the moon; ``--names`` and ``--first-seed`` pan across others, such as the built-
 photos, with other seeds), R7's coordinates only, with a last column: the adjusted Rand
 index between simcomp's and scikit-image's labellings of the same features, and "merge ARI":
 the same between simcomp's small-piece merge and scikit-image's own, run on the same labels
-(simcomp's k-means). ``--downsample`` sets slic_video's pooling (default: its own choice;
+(simcomp's k-means). ``--downsample`` sets slic_video's sampling step (default: its own choice;
 1: every k-means iteration on the pixels, as scikit-image's).
 """
 
@@ -117,7 +117,7 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=31)
     ap.add_argument("--size", type=int, nargs=2, default=(240, 320), metavar=("H", "W"))
     ap.add_argument("--photos", choices=("builtin", "real"), default="builtin")
-    ap.add_argument("--downsample", type=int, default=None, help="slic_video's pooling factor")
+    ap.add_argument("--downsample", type=int, default=None, help="slic_video's sampling step")
     ap.add_argument(
         "--names",
         default=",".join(REAL_PHOTOS),
