@@ -346,7 +346,7 @@ def _sampled(n: int, s: int, device=None) -> torch.Tensor:
 
 
 class _Features:
-    """What SLIC reads of (B, T, H, W, C) features: their extremes and their cells' means.
+    """What SLIC reads of (B, T, H, W, C) features: their extremes and their samples.
 
     :class:`_CompensatedFeatures` offers the same attributes and methods for R7's features.
     """
