@@ -363,7 +363,7 @@ def _compile(numba, cache: bool):
                 sums[label, c + 2] += sign * fx[b, ix]
             sums[label, c + 3] += sign * (x1 - x0)
 
-        if mode == 1:  # _WHOLE
+        if mode == _WHOLE:
             sums[:] = 0
         for t in range(t0, t1):
             pt = np.float32(t)
@@ -399,13 +399,13 @@ def _compile(numba, cache: bool):
                         bk[ix] = dk[ix] if closer else bk[ix]
                         ak[ix] = kk if closer else ak[ix]
                 was = labels[b, t, iy]
-                if mode == 1:  # _WHOLE, by runs of one label (few: the first labels are by
+                if mode == _WHOLE:  # by runs of one label (few: the first labels are by
                     x0 = 0  # position)
                     for ix in range(1, nx + 1):
                         if ix == nx or arg[ix] != arg[x0]:
                             add(arg[x0], 1, t, iy, x0, ix)
                             x0 = ix
-                elif mode == 0:  # _CHANGES
+                elif mode == _CHANGES:
                     for ix in range(nx):
                         if arg[ix] != was[ix]:
                             add(was[ix], -1, t, iy, ix, ix + 1)
