@@ -5,10 +5,11 @@
 
 Every aten op that runs inside a transform is counted (a ``TorchDispatchMode``), with the bytes
 of its tensor inputs and outputs: an upper bound of what the op reads and writes. It runs the
-GPU code path on any device: the torch estimators (phase correlation, Lucas-Kanade) and the
-all-cells full-resolution SLIC step, as on CUDA. Work done outside torch is not seen: CuPy
-kernels (SLIC's k-means steps and the union-find on CUDA), and on the CPU connected-components-3d
-and OpenCV. On CUDA, ``--launches`` also counts the kernel launches torch's profiler sees.
+GPU code path on any device: the torch estimators (phase correlation, Lucas-Kanade), and on
+the CPU SLIC's torch steps with the numba kernels set aside, as on CUDA without CuPy. Work done
+outside torch is not seen: CuPy kernels (SLIC's k-means steps and the union-find on CUDA), and
+on the CPU connected-components-3d and OpenCV. On CUDA, ``--launches`` also counts the kernel
+launches torch's profiler sees.
 ``--json PATH`` writes ``{"total": {"ops": N, "bytes_per_clip": X}, "transforms": {...}}``.
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
+import simcomp.cpu_kernels as cpu_kernels
 import simcomp.functional.slic as slic_module
 from simcomp.data.synthetic import SyntheticClips
 from simcomp.presets import doersch2019
@@ -53,8 +55,9 @@ def measure(batch: int, frames: int, size: tuple[int, int], device: str, crop: i
     """Ops and bytes per clip of each transform of the preset, on the GPU's code path."""
     clip = SyntheticClips(1, batch, frames, size, seed=0)[0].to(device)
     pipe = doersch2019(estimator="phase", flow="lucas-kanade", crop_size=crop)
-    cache = slic_module._CACHE_FLOATS
+    cache, kernels = slic_module._CACHE_FLOATS, cpu_kernels._kernels
     slic_module._CACHE_FLOATS = 2**62  # k-means distances in one block, as on CUDA
+    cpu_kernels._kernels = lambda: None  # SLIC's torch steps, as on the GPU (numba: CPU only)
     result = {}
     try:
         g = torch.Generator().manual_seed(0)
@@ -63,7 +66,7 @@ def measure(batch: int, frames: int, size: tuple[int, int], device: str, crop: i
                 clip = Compose([step])(clip, g)
             result[step.name] = {"ops": count.ops, "bytes_per_clip": count.bytes / batch}
     finally:
-        slic_module._CACHE_FLOATS = cache
+        slic_module._CACHE_FLOATS, cpu_kernels._kernels = cache, kernels
     total = {
         "ops": sum(r["ops"] for r in result.values()),
         "bytes_per_clip": sum(r["bytes_per_clip"] for r in result.values()),
