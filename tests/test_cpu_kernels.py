@@ -316,3 +316,18 @@ def test_merge_kernel_equals_the_torch_path_on_any_split_of_the_frames(
         ours = connected_and_merged(labels, size)
     with torch_path():
         assert torch.equal(ours, connected_and_merged(labels, size))
+
+
+@pytest.mark.parametrize("blocks", [0, 1, 2])
+def test_merge_kernel_on_speckle_around_few_large_regions(blocks):
+    # SPEC R8: with at most one region of min_size, every small piece's chain ends at it
+    # (or at the first region, which joins it): the kernel gives one region without
+    # choosing neighbours; with two, the choice matters. Both as the torch path.
+    labels = torch.randint(0, 6, (1, 4, 16, 16), generator=gen(7))
+    for i in range(blocks):  # 4 x 8 x 8 blocks of their own labels
+        labels[:, :, 8 * i : 8 * i + 8, 4:12] = 10 + i
+    size = torch.tensor([100.0])  # more than any speckle piece, less than a block
+    ours = connected_and_merged(labels, size)
+    with torch_path():
+        assert torch.equal(ours, connected_and_merged(labels, size))
+    assert (int(ours.max()) == 0) == (blocks < 2)
