@@ -210,6 +210,19 @@ def _merged_runs(first, start, value, t, h, w, limit, parts):
     return end, comp, kernels.labelled(small, earlier)
 
 
+def _row_runs(lab: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel ``row_runs`` of a clip (T, H, W), its frames in ``parts`` side by side."""
+    kernels = _kernels()
+    cuts = np.linspace(0, lab.shape[0], min(parts, lab.shape[0]) + 1).astype(np.int64)
+    if len(cuts) <= 2:
+        return kernels.row_runs(lab)
+    pieces = side_by_side(lambda p: kernels.row_runs(lab[cuts[p] : cuts[p + 1]]), len(cuts) - 1)
+    before = np.cumsum([0] + [first[-1] for first, _, _ in pieces])  # runs before each part
+    first = np.concatenate([f[:-1] + n for (f, _, _), n in zip(pieces, before, strict=False)]
+                           + [before[-1:]])  # fmt: skip
+    return first, *(np.concatenate([piece[i] for piece in pieces]) for i in (1, 2))
+
+
 def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     """CPU twin of ``connected_and_merged``: the same long (B, T, H, W), clip by clip.
 
@@ -235,7 +248,7 @@ def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     parts = torch.get_num_threads() if b == 1 else 1  # clips side by side, or frames
 
     def merged(i):
-        first, start, value = kernels.row_runs(labels[i].contiguous().numpy())
+        first, start, value = _row_runs(labels[i].contiguous().numpy(), parts)
         return first, start, *_merged_runs(first, start, value, t, h, w, limits[i], parts)
 
     runs = side_by_side(merged, b)
