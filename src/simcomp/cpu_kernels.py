@@ -230,7 +230,7 @@ def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
     with the same label are united (union-find over runs, roots the first run, so the
     components come numbered in raster order as cc3d numbers them); sizes, each small
     piece's earlier neighbour, the groups and the final labels all work on the runs. SLIC's
-    labels have about one run per 5-20 pixels, so only the first pass and the last read and
+    labels have one run per 3-20 pixels, so only the first pass and the last read and
     write every pixel. A batch's clips run side by
     side; one clip's frames are split across the threads (:func:`_merged_runs`), and the
     last pass, the painting, is split so at any batch.
