@@ -3,13 +3,15 @@
     python benchmarks/connectivity_share.py --device cpu --batch 1
     python benchmarks/connectivity_share.py --device cuda --batch 32
     python benchmarks/connectivity_share.py --device cpu --batch 1 --downsample 1
+    python benchmarks/connectivity_share.py --device cpu --batch 8 --threads 1
 
 Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
 every call of ``connected_and_merged`` (exact components, then the small-piece merge, on the
 pixels). On CUDA each timed section is bracketed by synchronisations,
 so the sum is an upper bound of what the passes cost in the stream; on the CPU a batch's clips
 run side by side on threads, so there the timers add thread time and the share is of the
-clips' own SLIC time. Prints one line per
+clips' own SLIC time (``--threads 1``: one clip after another, each pass's own cost with no
+other clip beside it). Prints one line per
 measure; ``--json`` writes them. ``--parts`` also times the steps inside the passes
 (the components, the merge: the torch path's, on CUDA); ``--profile N`` prints torch's profiler
 table of one call, its N costliest kernels, and the passes' share of the profiled device time
@@ -49,11 +51,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--size", type=int, nargs=2, default=(240, 320))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--downsample", type=int, default=None, help="slic_video's (1: every pixel)")
+    ap.add_argument("--threads", type=int, default=None, help="torch's threads (1: clip by clip)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--parts", action="store_true", help="time the steps inside the passes too")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="profiler rows to print")
     args = ap.parse_args(argv)
     device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if device.type == "cpu":
         reuse_freed_memory()
     b, t, size = args.batch, args.frames, tuple(args.size)

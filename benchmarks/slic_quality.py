@@ -15,7 +15,9 @@ the moon; ``--names`` and ``--first-seed`` pan across others, such as the built-
 photos, with other seeds), R7's coordinates only, with a last column: the adjusted Rand
 index between simcomp's and scikit-image's labellings of the same features, and "merge ARI":
 the same between simcomp's small-piece merge and scikit-image's own, run on the same labels
-(simcomp's k-means). ``--downsample`` sets slic_video's sampling step (default: its own choice;
+(simcomp's k-means), and "ARI sk merge": scikit-image's labelling against simcomp's k-means
+followed by scikit-image's own merge (what the ARI would be were the merge scikit-image's
+search itself). ``--downsample`` sets slic_video's sampling step (default: its own choice;
 1: every k-means iteration on the pixels, as scikit-image's).
 """
 
@@ -100,11 +102,13 @@ def real_photos(args) -> None:
             ours = slic_video(feats, seeds, valid, step, downsample=args.downsample)[0]
             ref = slic_skimage(feats, [n])[0]
             ari = adjusted_rand_index(ours, ref)
-            merge = adjusted_rand_index(*_both_merges(feats, seeds, valid, step, args.downsample))
+            merged, theirs = _both_merges(feats, seeds, valid, step, args.downsample)
+            merge = adjusted_rand_index(merged, theirs)
+            their_merge = adjusted_rand_index(theirs, ref)
             for key, lab in (("simcomp", ours), ("scikit-image", ref)):
-                row = measures(lab, colour, shift[0]) + [ari, merge]
+                row = measures(lab, colour, shift[0]) + [ari, merge, their_merge]
                 rows.setdefault((n, key), []).append(row)
-    header = (*COLUMNS[:-1], "ARI", "merge ARI")
+    header = (*COLUMNS[:-1], "ARI", "merge ARI", "ARI sk merge")
     print(f"{'n':<5}{'labelling':<14}" + "".join(f"{c:>15}" for c in header))
     for (n, name), values in rows.items():
         means = np.mean(values, 0)
