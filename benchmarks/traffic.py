@@ -9,7 +9,9 @@ GPU code path on any device: the torch estimators (phase correlation, Lucas-Kana
 the CPU SLIC's torch steps with the numba kernels set aside, as on CUDA without CuPy. Work done
 outside torch is not seen: CuPy kernels (SLIC's k-means steps and the union-find on CUDA), and
 on the CPU connected-components-3d and OpenCV. On CUDA, ``--launches`` also counts the kernel
-launches torch's profiler sees.
+launches torch's profiler sees. SLIC's line has the small-piece merge's share under it (the GPU
+path's torch merge). On the CPU the count runs on one thread: a batch's clips run SLIC one
+after another there, so its ops per call are per clip, summed.
 ``--json PATH`` writes ``{"total": {"ops": N, "bytes_per_clip": X}, "transforms": {...}}``.
 """
 
@@ -23,6 +25,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import simcomp.cpu_kernels as cpu_kernels
+import simcomp.functional.connectivity as connectivity
 import simcomp.functional.slic as slic_module
 from simcomp.data.synthetic import SyntheticClips
 from simcomp.presets import doersch2019
@@ -58,15 +61,34 @@ def measure(batch: int, frames: int, size: tuple[int, int], device: str, crop: i
     cache, kernels = slic_module._CACHE_FLOATS, cpu_kernels._kernels
     slic_module._CACHE_FLOATS = 2**62  # k-means distances in one block, as on CUDA
     cpu_kernels._kernels = lambda: None  # SLIC's torch steps, as on the GPU (numba: CPU only)
+    merge_regions, merge = connectivity._merge_regions, {"ops": 0, "bytes": 0}
+
+    def counted(*args, **kwargs):  # the small-piece merge's share of SLIC's count
+        ops, nbytes = count.ops, count.bytes
+        out = merge_regions(*args, **kwargs)
+        merge["ops"] += count.ops - ops
+        merge["bytes"] += count.bytes - nbytes
+        return out
+
+    connectivity._merge_regions = counted
+    threads = torch.get_num_threads()
+    if clip.background.device.type == "cpu":  # a batch's clips then run SLIC one after another
+        torch.set_num_threads(1)  # on this thread, where the counter sees them (it is per thread)
     result = {}
     try:
         g = torch.Generator().manual_seed(0)
         for step in pipe.transforms:
+            merge.update(ops=0, bytes=0)
             with Traffic() as count:
                 clip = Compose([step])(clip, g)
             result[step.name] = {"ops": count.ops, "bytes_per_clip": count.bytes / batch}
+            if merge["ops"]:
+                result[step.name]["merge"] = {"ops": merge["ops"],
+                                              "bytes_per_clip": merge["bytes"] / batch}  # fmt: skip
     finally:
         slic_module._CACHE_FLOATS, cpu_kernels._kernels = cache, kernels
+        connectivity._merge_regions = merge_regions
+        torch.set_num_threads(threads)
     total = {
         "ops": sum(r["ops"] for r in result.values()),
         "bytes_per_clip": sum(r["bytes_per_clip"] for r in result.values()),
@@ -105,6 +127,9 @@ def main(argv=None) -> dict:
     print(f"{'transform':<28}{'ops/call':>10}{'GB/clip':>10}")
     for name, r in [*out["transforms"].items(), ("total", out["total"])]:
         print(f"{name:<28}{r['ops']:>10}{r['bytes_per_clip'] / 1e9:>10.3f}")
+        if "merge" in r:
+            m = r["merge"]
+            print(f"{'  of which the merge':<28}{m['ops']:>10}{m['bytes_per_clip'] / 1e9:>10.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
     return out
