@@ -271,20 +271,25 @@ def _earlier_met_last(regions: torch.Tensor, k: int, small: torch.Tensor) -> tor
     b, t, h, w = regions.shape
     dev = regions.device
     ids = (regions.int() if k < 2**31 - 1 else regions.long()).contiguous()
+    pt, ph, pw = t + 2, h + 2, w + 2
+    # voxel indices as int32 where the padded batch fits (the key itself is int64)
+    narrow = torch.int32 if b * pt * ph * pw < 2**31 else torch.int64
     wanted = torch.cat((small.new_zeros(1), small))  # by id from 1
     at = wanted.index_select(0, ids.view(-1)).nonzero().view(-1)  # (N,) voxels of small regions
     mine = ids.view(-1)[at]  # (N,) their ids
-    region = mine.long() - 1  # (N,) their regions, from 0
-    first = torch.full((k,), ids.numel(), device=dev).scatter_reduce_(0, region, at, "amin")
+    by_id = mine.long()  # (N,) index into tables by id (0: no region)
+    at = at.to(narrow)
+    first = torch.full((k + 1,), ids.numel(), dtype=narrow, device=dev)
+    first = first.scatter_reduce_(0, by_id, at, "amin")  # each region's first voxel
     # each visited voxel's L1 distance from its region's first voxel, and its padded index
-    pt, ph, pw = t + 2, h + 2, w + 2
     dist = torch.zeros_like(at)
     index = at // (t * h * w) * pt  # its clip's start in the padded volume, in frames
     for stride, extent, size in ((w * h, t, ph), (w, h, pw), (1, w, 1)):
         coord = at // stride % extent
-        dist += (coord - (first // stride % extent)[region]).abs()  # (the first's per region)
+        dist += (coord - (first // stride % extent)[by_id]).abs()  # (the first's per region)
         index = (index + coord + 1) * size
-    base = dist << 44 | (at % (t * h * w)) << 3  # key = distance, raster index, direction
+    # key = distance, raster index, direction
+    base = dist.long() << 44 | (at % (t * h * w)).long() << 3
     outside = torch.iinfo(ids.dtype).max  # never earlier than any region
     padded = torch.nn.functional.pad(ids, (1, 1, 1, 1, 1, 1), value=outside).reshape(-1)
     index -= ph * pw  # each neighbour read through a view that starts ph * pw + step later
@@ -296,8 +301,7 @@ def _earlier_met_last(regions: torch.Tensor, k: int, small: torch.Tensor) -> tor
         last = torch.where(before, d, last)
         met = torch.where(before, other, met)
     key = torch.where(last >= 0, base + last, -1)
-    best = torch.full((k,), -1, device=dev).scatter_reduce_(0, region, key, "amax")
-    hit = (key == best[region]) & (key >= 0)
-    return torch.full((k,), -1, device=dev).scatter_reduce_(
-        0, region, torch.where(hit, met.long() - 1, -1), "amax"
-    )
+    best = torch.full((k + 1,), -1, device=dev).scatter_reduce_(0, by_id, key, "amax")
+    hit = (key == best[by_id]) & (key >= 0)
+    earlier = torch.full((k + 1,), 0, dtype=met.dtype, device=dev)
+    return earlier.scatter_reduce_(0, by_id, torch.where(hit, met, 0), "amax")[1:].long() - 1
