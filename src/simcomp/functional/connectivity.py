@@ -252,6 +252,9 @@ def _region_sizes(regions: torch.Tensor, k: int) -> torch.Tensor:
     return torch.bincount(regions, minlength=k)
 
 
+_INT32_LIMIT = 2**31 - 1  # ids and voxel indices below it are kept as int32
+
+
 def _earlier_met_last(regions: torch.Tensor, k: int, small: torch.Tensor) -> torch.Tensor:
     """Per small region (K,), the region before it that its search meets last; -1: none.
 
@@ -270,10 +273,10 @@ def _earlier_met_last(regions: torch.Tensor, k: int, small: torch.Tensor) -> tor
     """
     b, t, h, w = regions.shape
     dev = regions.device
-    ids = (regions.int() if k < 2**31 - 1 else regions.long()).contiguous()
+    ids = (regions.int() if k < _INT32_LIMIT else regions.long()).contiguous()
     pt, ph, pw = t + 2, h + 2, w + 2
     # voxel indices as int32 where the padded batch fits (the key itself is int64)
-    narrow = torch.int32 if b * pt * ph * pw < 2**31 else torch.int64
+    narrow = torch.int32 if b * pt * ph * pw < _INT32_LIMIT else torch.int64
     wanted = torch.cat((small.new_zeros(1), small))  # by id from 1
     at = wanted.index_select(0, ids.view(-1)).nonzero().view(-1)  # (N,) voxels of small regions
     mine = ids.view(-1)[at]  # (N,) their ids
@@ -290,7 +293,7 @@ def _earlier_met_last(regions: torch.Tensor, k: int, small: torch.Tensor) -> tor
         index = (index + coord + 1) * size
     # key = distance, raster index, direction
     base = dist.long() << 44 | (at % (t * h * w)).long() << 3
-    outside = torch.iinfo(ids.dtype).max  # never earlier than any region
+    outside = k + 1  # an id after every region's: never earlier
     padded = torch.nn.functional.pad(ids, (1, 1, 1, 1, 1, 1), value=outside).reshape(-1)
     index -= ph * pw  # each neighbour read through a view that starts ph * pw + step later
     last = torch.full(at.shape, -1, dtype=torch.int8, device=dev)  # last earlier direction
