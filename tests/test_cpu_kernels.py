@@ -114,12 +114,16 @@ def test_slic_video_with_and_without_the_kernel():  # SPEC R6
 @pytest.mark.parametrize("downsample", [1, 4])
 @pytest.mark.parametrize("kernels", [True, False])
 def test_labels_without_connectivity_are_long(downsample, kernels):  # SPEC R6: the contract
-    feats = torch.rand(1, 3, 48, 64, 3, generator=gen(2))
-    seeds, valid, step = slic_seeds((3, 48, 64), [6])
-    labels = slic_video(feats, seeds, valid, step, downsample=downsample,
-                        enforce_connectivity=False, kernels=kernels)  # fmt: skip
-    assert labels.dtype == torch.long and labels.shape == (1, 3, 48, 64)
+    # a batch's clips write their parts of one long tensor: each as the clip alone gets
+    feats = torch.rand(2, 3, 48, 64, 3, generator=gen(2))
+    seeds, valid, step = slic_seeds((3, 48, 64), [6, 8])
+    options = dict(downsample=downsample, enforce_connectivity=False, kernels=kernels)
+    labels = slic_video(feats, seeds, valid, step, **options)
+    assert labels.dtype == torch.long and labels.shape == (2, 3, 48, 64)
     assert 0 <= int(labels.min()) and int(labels.max()) < seeds.shape[1]
+    for i in range(2):
+        c = slice(i, i + 1)
+        assert torch.equal(labels[c], slic_video(feats[c], seeds[c], valid[c], step[c], **options))
 
 
 def test_without_numba_the_torch_step_runs(monkeypatch):

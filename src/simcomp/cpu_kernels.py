@@ -223,7 +223,7 @@ def _row_runs(lab: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray, np.n
     return first, *(np.concatenate([piece[i] for piece in pieces]) for i in (1, 2))
 
 
-def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
+def connected_and_merged(labels, min_size: torch.Tensor, weight: float, out=None):
     """CPU twin of ``connected_and_merged``: the same long (B, T, H, W), clip by clip.
 
     Each row of a clip becomes runs of one label; runs that touch across a row or a frame
@@ -239,10 +239,11 @@ def connected_and_merged(labels, min_size: torch.Tensor, weight: float):
         labels: (B, T, H, W) integer labels.
         min_size: (B,) the smallest kept size per clip, in pixels.
         weight: pixels each voxel stands for.
+        out: a contiguous long (B, T, H, W) tensor to paint into (None: a new one).
     """
     kernels = _kernels()
     b, t, h, w = labels.shape
-    out = torch.empty(b, t, h, w, dtype=torch.long)
+    out = torch.empty(b, t, h, w, dtype=torch.long) if out is None else out
     limits = (min_size.float() / weight).double().tolist()  # (float32, as torch compares)
 
     parts = torch.get_num_threads() if b == 1 else 1  # clips side by side, or frames

@@ -76,16 +76,22 @@ def connected_and_merged(
 
 
 def _connected_and_merged(
-    labels: torch.Tensor, min_size: torch.Tensor, weight: float = 1.0, span: int | None = None
+    labels: torch.Tensor,
+    min_size: torch.Tensor,
+    weight: float = 1.0,
+    span: int | None = None,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """:func:`connected_and_merged` of checked, non-empty labels (SLIC's, inside ``_slic``).
 
     ``span``: every label lies in [0, span), which spares the CPU a pass to find the labels'
-    range. Not checked (that would be the pass), hence not public.
+    range. Not checked (that would be the pass), hence not public. ``out``: a long tensor of
+    the labels' shape to write the result into.
     """
-    if cpu_kernels.available(labels):
-        return cpu_kernels.connected_and_merged(labels, min_size, weight)  # on runs of pixels
-    return _merge_regions(*_regions(labels, span), min_size, weight)
+    if cpu_kernels.available(labels):  # on runs of pixels
+        return cpu_kernels.connected_and_merged(labels, min_size, weight, out)
+    merged = _merge_regions(*_regions(labels, span), min_size, weight)
+    return merged if out is None else out.copy_(merged)
 
 
 def _regions(labels: torch.Tensor, span: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -418,10 +418,11 @@ class _CompensatedFeatures:
 
 
 def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connectivity=True,
-          min_size_factor=0.5, kernels=True, s=1):  # fmt: skip
+          min_size_factor=0.5, kernels=True, s=1, out=None):  # fmt: skip
     """SLIC on a :class:`_Features` or :class:`_CompensatedFeatures` (see :func:`slic_video`).
 
-    ``s``: the sampled iterations' step in y and x (:func:`_schedule`).
+    ``s``: the sampled iterations' step in y and x (:func:`_schedule`). ``out``: a long
+    (B, T, H, W) tensor to write the labels into (a batch's clips write their parts of one).
     """
     if compactness <= 0:
         raise ValueError(f"compactness: expected > 0, got {compactness}")
@@ -438,12 +439,15 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # overlap the other clips' work (batch 8 on 2 cores: 90 -> 60 ms a clip).
         # Every step works per clip and sums in fixed point, so the labels are the ones the
         # whole batch would get, on any number of threads.
-        def one(i):
-            c = slice(i, i + 1)
-            return _slic(source.clip(i), seeds[c], valid[c], step[c], compactness, max_iter,
-                         enforce_connectivity, min_size_factor, kernels, s)  # fmt: skip
+        out = torch.empty(b, t, h, w, dtype=torch.long) if out is None else out
 
-        return torch.cat(side_by_side(one, b, one_thread_each=True))
+        def one(i):  # each clip writes its part of the batch's labels (no concatenation)
+            c = slice(i, i + 1)
+            _slic(source.clip(i), seeds[c], valid[c], step[c], compactness, max_iter,
+                  enforce_connectivity, min_size_factor, kernels, s, out[c])  # fmt: skip
+
+        side_by_side(one, b, one_thread_each=True)
+        return out
     windows = _windows((t, h, w), valid)  # (B, 3) on valid's device
     lo = source.lo
     _reject_nonfinite(lo, source.hi, source.names)
@@ -466,8 +470,8 @@ def _slic(source, seeds, valid, step, compactness, max_iter=10, enforce_connecti
         # Once, on the pixels, as scikit-image does after its k-means.
         # scikit-image's whole number of pixels: int(factor * pixels / seeds)
         min_size = (min_size_factor * (t * h * w) / valid.sum(1).double()).floor().float()
-        return _connected_and_merged(labels, min_size, span=seeds.shape[1])
-    return labels.long()
+        return _connected_and_merged(labels, min_size, span=seeds.shape[1], out=out)
+    return labels.long() if out is None else out.copy_(labels)
 
 
 def _kmeans(sampled, centres, valid, step, windows, iterations, shape, s, kernels, update=True,
