@@ -179,7 +179,9 @@ def merge_small_components(
     its raster index, the direction in scikit-image's order +x, -x, +y, -y, +t, -t):
     scikit-image's order is its search queue's, which no parallel pass can replay. The two
     agree exactly on pieces of up to two voxels, and on SLIC's labels of real photos give
-    the same label to 97-98% of the pixels (adjusted Rand index 0.94-0.96).
+    the same label to 98-99% of the pixels (adjusted Rand index 0.96-0.98; 95-98% and
+    0.91-0.97 on pans across other photos): the search's order is by distance inside the
+    piece, the key's by L1 distance, which differ where a piece is not convex.
 
     Each small region thus points at an earlier one; following the pointers ends at a
     region that is not small, so every group holds a region of at least ``min_size`` pixels
