@@ -335,3 +335,12 @@ def test_merge_kernel_on_speckle_around_few_large_regions(blocks):
     with torch_path():
         assert torch.equal(ours, connected_and_merged(labels, size))
     assert (int(ours.max()) == 0) == (blocks < 2)
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_no_kmeans_iteration_leaves_every_label_zero(kernels):  # SPEC R6: max_iter=0
+    feats = torch.rand(2, 3, 24, 32, 3, generator=gen(4))
+    seeds, valid, step = slic_seeds((3, 24, 32), [4, 6])
+    labels = slic_video(feats, seeds, valid, step, max_iter=0, enforce_connectivity=False,
+                        kernels=kernels)  # fmt: skip
+    assert labels.dtype == torch.long and torch.equal(labels, torch.zeros_like(labels))

@@ -218,7 +218,7 @@ def _row_runs(lab: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray, np.n
         return kernels.row_runs(lab)
     pieces = side_by_side(lambda p: kernels.row_runs(lab[cuts[p] : cuts[p + 1]]), len(cuts) - 1)
     before = np.cumsum([0] + [first[-1] for first, _, _ in pieces])  # runs before each part
-    first = np.concatenate([f[:-1] + n for (f, _, _), n in zip(pieces, before, strict=False)]
+    first = np.concatenate([f[:-1] + n for (f, _, _), n in zip(pieces, before[:-1], strict=True)]
                            + [before[-1:]])  # fmt: skip
     return first, *(np.concatenate([piece[i] for piece in pieces]) for i in (1, 2))
 

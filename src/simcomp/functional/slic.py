@@ -411,7 +411,10 @@ class _CompensatedFeatures:
         """R7's features (B, T * hs * ws, 5) at the middle pixels of s x s cells (s = 1: all)."""
         b, t, h, w = self.shape
         ys, xs = _sampled(h, s, self.device), _sampled(w, s, self.device)
-        colour = self.background.float()[:, :, :, ys][..., xs].permute(0, 1, 3, 4, 2)
+        colour = self.background.float()
+        if s > 1:  # (s = 1: every pixel, no gathers)
+            colour = colour[:, :, :, ys][..., xs]
+        colour = colour.permute(0, 1, 3, 4, 2)
         grid = torch.stack(torch.meshgrid(xs.float(), ys.float(), indexing="xy"), -1)  # (x, y)
         xy = (grid - self.shift[:, :, None, None]) * self.k.view(b, 1, 1, 1, 1)
         return torch.cat((colour, xy), -1).reshape(b, -1, 5)
@@ -493,9 +496,9 @@ def _kmeans(sampled, centres, valid, step, windows, iterations, shape, s, kernel
                                        update, extreme)  # fmt: skip
     c = sampled.shape[-1]
     fast = kernels and cuda_kernels.available(sampled) and cuda_kernels.fits(k, c)
-    coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
-    data = torch.cat((sampled, coords.expand(b, -1, 3)), -1)  # what the centres average
-    labels = torch.zeros(b, sampled.shape[1], dtype=torch.long, device=dev)
+    if iterations == 0:
+        return torch.zeros(b, sampled.shape[1], dtype=torch.long, device=dev), centres
+    data = None  # what the torch update averages: made only if it runs (not on the pixels)
     for i in range(iterations):
         if fast:
             labels = cuda_kernels.slic_assign(sampled, centres, valid, axes, step, windows)
@@ -505,8 +508,11 @@ def _kmeans(sampled, centres, valid, step, windows, iterations, shape, s, kernel
             break
         if fast:
             centres = cuda_kernels.slic_means(sampled, labels, axes, k, centres)
-        else:
-            centres = _means(data, labels, k, centres)
+            continue
+        if data is None:
+            coords = torch.stack(torch.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+            data = torch.cat((sampled, coords.expand(b, -1, 3)), -1)
+        centres = _means(data, labels, k, centres)
     return labels, centres
 
 
