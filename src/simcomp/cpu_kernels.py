@@ -639,14 +639,22 @@ def _compile(numba, cache: bool):
         """Rows [r0, r1) of ``out`` (T, H, W): each run's pixels get its component's label."""
         w = out.shape[2]
         flat = out.reshape(-1)
-        for r in range(r0, r1):  # pixel by pixel: SLIC's runs are short, ~3-20 pixels
-            i = first[r]
-            v, e = label[comp[i]], end[i]
-            for x in range(w):
-                if x == e:
-                    i += 1
-                    v, e = label[comp[i]], end[i]
-                flat[r * w + x] = v
+        # Run by run, in whole blocks of 8 pixels (one vector store each): a block that runs
+        # past the run's end is overwritten by the next run's, so a run of up to 8 pixels is
+        # one store with no loop exit to mispredict (pixel by pixel, the test for a run's
+        # end missed about once a run: 32 -> 20 ms over the 8 built-in clips). No block
+        # crosses a row's end: the next row may be another thread's.
+        for r in range(r0, r1):
+            row = flat[r * w : (r + 1) * w]
+            for i in range(first[r], first[r + 1]):
+                v, s, e = label[comp[i]], start[i], end[i]
+                if s + ((e - s + 7) & ~7) <= w:
+                    for k in range(s, e, 8):
+                        for u in range(8):
+                            row[k + u] = v
+                else:
+                    for x in range(s, e):
+                        row[x] = v
 
     return _Kernels(planar, kmeans, place, row_runs, unite, components, offers, labelled, paint)
 
