@@ -4,18 +4,20 @@
     python benchmarks/connectivity_share.py --device cuda --batch 32
     python benchmarks/connectivity_share.py --device cpu --batch 1 --downsample 1
     python benchmarks/connectivity_share.py --device cpu --batch 8 --threads 1
+    python benchmarks/connectivity_share.py --device cpu --batch 6 --photos real
 
-Times slic_video on built-in background clips (R7 features, n_segments 20) and, inside it,
-every call of ``connected_and_merged`` (exact components, then the small-piece merge, on the
-pixels). On CUDA each timed section is bracketed by synchronisations,
-so the sum is an upper bound of what the passes cost in the stream; on the CPU a batch's clips
-run side by side on threads, so there the timers add thread time and the share is of the
-clips' own SLIC time (``--threads 1``: one clip after another, each pass's own cost with no
-other clip beside it). Prints one line per
-measure; ``--json`` writes them. ``--parts`` also times the steps inside the passes
-(the components, the merge: the torch path's, on CUDA); ``--profile N`` prints torch's profiler
-table of one call, its N costliest kernels, and the passes' share of the profiled device time
-(on CUDA: what they cost in the stream, with no synchronisation around them).
+Times slic_video on built-in background clips (R7 features, n_segments 20; ``--photos real``:
+on ``slic_quality``'s pans across photos the built-in set does not use, clip i across the
+i-th of ``--names``) and, inside it, every call of ``connected_and_merged`` (exact components,
+then the small-piece merge, on the pixels). On CUDA each timed section is bracketed by
+synchronisations, so the sum is an upper bound of what the passes cost in the stream; on the
+CPU a batch's clips run side by side on threads, so there the timers add thread time and the
+share is of the clips' own SLIC time (``--threads 1``: one clip after another, each pass's own
+cost with no other clip beside it). Prints one line per measure; ``--json`` writes them.
+``--parts`` also times the steps inside the passes (the components, the merge: the torch
+path's, on CUDA); ``--profile N`` prints torch's profiler table of one call, its N costliest
+kernels, and the passes' share of the profiled device time (on CUDA: what they cost in the
+stream, with no synchronisation around them).
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ from simcomp.cpu import reuse_freed_memory
 from simcomp.data.synthetic import background_clips
 from simcomp.functional.occlusion import slic_features
 from simcomp.functional.slic import slic_seeds, slic_video
+
+try:
+    from benchmarks.slic_quality import REAL_PHOTOS, real_photo_clip
+except ImportError:  # run as a script: benchmarks/ itself is on the path
+    from slic_quality import REAL_PHOTOS, real_photo_clip
 
 # What slic_video calls for the passes (components, then the merge), timed as one measure.
 PASSES = "_connected_and_merged"
@@ -52,6 +59,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--downsample", type=int, default=None, help="slic_video's (1: every pixel)")
     ap.add_argument("--threads", type=int, default=None, help="torch's threads (1: clip by clip)")
+    ap.add_argument("--photos", choices=("builtin", "real"), default="builtin")
+    ap.add_argument("--names", default=",".join(REAL_PHOTOS), help="--photos real: the photos")
     ap.add_argument("--json", default=None)
     ap.add_argument("--parts", action="store_true", help="time the steps inside the passes too")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="profiler rows to print")
@@ -62,9 +71,14 @@ def main(argv=None) -> dict:
     if device.type == "cpu":
         reuse_freed_memory()
     b, t, size = args.batch, args.frames, tuple(args.size)
-    clip = background_clips(b, t, size, generator=torch.Generator().manual_seed(0), device=device)
-    scale = torch.full((b,), 5e-4, device=device)
-    feats = slic_features(clip.background, clip.camera_shift, scale)
+    if args.photos == "real":
+        names = args.names.split(",")
+        pans = [real_photo_clip(names[i % len(names)], i, t, size, 6.0) for i in range(b)]
+        background, shift = (torch.cat(x).to(device) for x in zip(*pans, strict=True))
+    else:
+        clip = background_clips(b, t, size, torch.Generator().manual_seed(0), device=device)
+        background, shift = clip.background, clip.camera_shift
+    feats = slic_features(background, shift, torch.full((b,), 5e-4, device=device))
     seeds, valid, step = slic_seeds((t, *size), [20] * b)
     steps = ("_regions", "_merge_regions")  # the torch path's (CUDA, or CPU without numba)
     spent = {"connected_and_merged": 0.0, **({k: 0.0 for k in steps} if args.parts else {})}
@@ -125,6 +139,7 @@ def main(argv=None) -> dict:
     result = {
         "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(device),
         "batch": b,
+        "photos": args.photos if args.photos == "builtin" else args.names,
         "clip": [t, *size],
         "downsample": args.downsample,
         "slic_video_s": untimed,
