@@ -15,8 +15,9 @@ R3, R6-R8):
   label changed move their sums (integers: the same totals). 2 ms an iteration where torch's
   bmm, additions, minimum and scatter took 5-7 ms; on the pixels of a 31 x 240 x 320 clip
   (``downsample=1``) 10 iterations take ~155 ms on 2 cores where this kernel taking every
-  voxel's sums each time took 270 ms; by default nine run on every third pixel in y and x and
-  the last, on all the pixels, takes no sums (~12 ms).
+  voxel's sums each time took 270 ms; by default the first runs on all the pixels (by
+  position: no feature enters its distances), eight on every third pixel in y and x, and the
+  last, on all the pixels, takes no sums (~12 ms).
 - :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
   equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU);
   at batch 1 a clip's frames are split across the threads, with one result for any split.

@@ -9,12 +9,13 @@ step of the grid asked for; :func:`_windows`),
 10 iterations, then connectivity enforced (components smaller than ``min_size_factor`` times
 the mean supervoxel size merged into a neighbour).
 
-For speed, all but the last k-means iteration run on a sample of the pixels: every s-th in y
-and x, the middle pixel of each s x s cell (s = step / 12, at most 3: 3 in the paper's regime,
-whose steps are 51-88 px; no sampling where the grid is fine, as with dense seeds or small
-images, where k-means then runs on the pixels exactly as scikit-image's does), starting, as
-scikit-image does, from centres at the seeds with zero features (so the first assignment is by
-position alone). A sample keeps the pixels' own colours, texture included, where the cells'
+For speed, all but the first and the last k-means iterations run on a sample of the pixels:
+every s-th in y and x, the middle pixel of each s x s cell (s = step / 12, at most 3: 3 in the
+paper's regime, whose steps are 51-88 px; no sampling where the grid is fine, as with dense
+seeds or small images, where k-means then runs on the pixels exactly as scikit-image's does).
+It starts, as scikit-image does, from centres at the seeds with zero features, so the first
+assignment is by position alone; that one runs on the pixels, so the centres after it are
+scikit-image's. A sample keeps the pixels' own colours, texture included, where the cells'
 means (the previous versions') smoothed it and led k-means to other optima. The last
 assignment is scikit-image's, on the pixels over every centre in its window
 (:func:`_schedule`). Connectivity is then enforced once, on the pixels, as scikit-image
@@ -30,7 +31,7 @@ region, with the pieces that joined it, takes the first large region's label as 
 scikit-image, the two always touching); and supervoxels above 3x the mean size are not cut.
 Without sampling and before the merge the labels are scikit-image's
 (tests/test_slic_skimage.py). On clips of real photos the labelling agrees with scikit-image's
-at adjusted Rand index 0.94 / 0.91 / 0.91 at n_segments 10 / 20 / 30 (0.99 / 0.95 / 0.97
+at adjusted Rand index 0.97 / 0.92 / 0.93 at n_segments 10 / 20 / 30 (0.99 / 0.95 / 0.97
 without sampling, ``downsample=1``), explains the colours as well and comes in the same numbers
 (README). The transform's ``backend="skimage"`` runs the exact baseline.
 """
@@ -203,13 +204,13 @@ def slic_video(
         step: (B,) grid step per clip.
         compactness: SLIC's compactness (R8: 0.01).
         max_iter: k-means iterations.
-        downsample: the step in y and x between the pixels that all but the last k-means
-            iteration read (each s x s cell's middle pixel; the last runs on every pixel), a
-            whole number >= 1 (one larger than the frame's side reads one pixel of the side;
-            1: every iteration on the pixels, scikit-image's k-means, ~2.2-2.6x the time);
-            None (default): the grid's smallest step / 12, between 1 and 3 (reads ``step``:
-            pass it on the CPU, as :func:`slic_seeds` makes it, to keep CUDA work free of host
-            syncs).
+        downsample: the step in y and x between the pixels that all but the first and the
+            last k-means iterations read (each s x s cell's middle pixel; the first and the
+            last run on every pixel), a whole number >= 1 (one larger than the frame's side
+            reads one pixel of the side; 1: every iteration on the pixels, scikit-image's
+            k-means, ~2x the time); None (default): the grid's smallest step / 12, between 1
+            and 3 (reads ``step``: pass it on the CPU, as :func:`slic_seeds` makes it, to keep
+            CUDA work free of host syncs).
         enforce_connectivity: split the labels into their exact 6-connected components and
             merge those smaller than ``min_size_factor`` times the mean supervoxel size into
             a neighbour by scikit-image's rule (``merge_small_components``), once, on the
@@ -319,21 +320,25 @@ def _sampling(downsample: int | None, step: torch.Tensor, h: int, w: int) -> int
 
 
 def _schedule(s: int, iterations: int) -> list[tuple[int, int]]:
-    """(sampling, iterations) in order: all but the last on every s-th pixel, the last on all.
+    """(sampling, iterations) in order: the first and last on the pixels, between on every s-th.
 
-    The last assignment, on the pixels over every centre in its window as scikit-image's,
-    puts the boundaries where scikit-image's go; the sampled iterations before it settle in
-    nearly the same local optimum. Adjusted Rand index against scikit-image on six real-photo
-    clips at n_segments 10 / 20 / 30 (``benchmarks/slic_quality.py --photos real``): every
-    third pixel, 0.94 / 0.91 / 0.91 (26 clips: 0.93 / 0.89 / 0.87); the 3 x 3 cells' means
-    instead, 0.92 / 0.89 / 0.85 (26 clips: 0.90 / 0.85 / 0.83) in the same time; every
-    iteration on the pixels (``downsample=1``), 0.99 / 0.95 / 0.97 at ~2.2-2.6x the time. The
-    former default, all ten on 4 x 4 cells' means and then each pixel choosing among its
-    cell's and the 4 neighbouring cells' labels: 0.85 / 0.80 / 0.76.
+    The first assignment is by position alone (the centres start with zero features), and on
+    the pixels its update gives the centres scikit-image's first update gives them, so the
+    sampled iterations start from where scikit-image's second starts; the last assignment, on
+    the pixels over every centre in its window as scikit-image's, puts the boundaries where
+    scikit-image's go. Adjusted Rand index against scikit-image on six real-photo clips at
+    n_segments 10 / 20 / 30 (``benchmarks/slic_quality.py --photos real``): 0.97 / 0.92 / 0.93
+    (26 clips: 0.95 / 0.93 / 0.88) at ~1.15x the time of the schedule without the first on the
+    pixels, 0.94 / 0.91 / 0.91 (26 clips: 0.93 / 0.89 / 0.87); the first on the 3 x 3 cells'
+    means instead recovers none of it (0.93 / 0.88 / 0.88 over the 26), the first two on the
+    pixels 0.95 / 0.93 / 0.91 at ~1.4x; every iteration on the pixels (``downsample=1``),
+    0.99 / 0.95 / 0.97 at ~2.2-2.6x. The former default, all ten on 4 x 4 cells' means and then
+    each pixel choosing among its cell's and the 4 neighbouring cells' labels: 0.85 / 0.80 /
+    0.76.
     """
-    if s == 1 or iterations < 2:
+    if s == 1 or iterations < 3:
         return [(1, iterations)]
-    return [(s, iterations - 1), (1, 1)]
+    return [(1, 1), (s, iterations - 2), (1, 1)]
 
 
 def _sampled(n: int, s: int, device=None) -> torch.Tensor:

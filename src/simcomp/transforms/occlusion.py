@@ -38,11 +38,11 @@ class SuperpixelOcclusion(ClipTransform):
         min_visible: R10's mean visible joints per frame.
         backend: "torch" (batched, any device) or "skimage" (scikit-image's ``slic`` per clip on
             the CPU, the paper's exact occluders).
-        downsample: the torch backend's sampling step for all but SLIC's last k-means
-            iteration (``slic_video``'s; None: its choice, 3 at the paper's sizes). 1 runs
-            k-means on the pixels as scikit-image does: labels that agree with scikit-image's
-            at adjusted Rand index 0.95-0.99 on clips of real photos (0.91-0.94 sampled by 3),
-            at about 2.2-2.6x SLIC's time.
+        downsample: the torch backend's sampling step for all but SLIC's first and last
+            k-means iterations (``slic_video``'s; None: its choice, 3 at the paper's sizes). 1
+            runs k-means on the pixels as scikit-image does: labels that agree with
+            scikit-image's at adjusted Rand index 0.95-0.99 on clips of real photos (0.92-0.97
+            sampled by 3), at about 2x SLIC's time.
         layout: the joints' layout; R10 counts those of its 14 evaluation joints it has.
         estimator: camera-motion estimator (or its name) for clips without ``camera_shift``
             (:class:`CameraTrackedComposite` makes one; otherwise it is estimated here).
