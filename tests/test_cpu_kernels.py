@@ -191,6 +191,42 @@ def test_kmeans_kernel_moves_only_changed_voxels_exactly():  # SPEC R6: 10 itera
         assert torch.equal(together[0], labels) and torch.equal(together[1], one_by_one)
 
 
+def test_the_assignment_by_position_is_kept_and_summed_alike():  # SPEC R6: SLIC's start
+    """From centres with no features the first assignment is by position alone: kept as runs
+    per seeds and grid, it gives another clip's labels and centres as making it anew would."""
+    from simcomp.functional.slic import _windows
+
+    g = gen(9)
+    t, ny, nx = 4, 18, 26
+    axes = (torch.arange(t).float(), torch.arange(ny).float(), torch.arange(nx).float())
+    seeds, valid, step = slic_seeds((t, ny, nx), [9])
+    start = torch.cat((torch.zeros(1, seeds.shape[1], 5), seeds), -1)
+    windows = _windows((t, ny, nx), valid)
+    clips = [_grid(torch.rand(1, t * ny * nx, 5, generator=g) * 40, (t, ny, nx)) for _ in "ab"]
+
+    def run(grid, iterations, update=True, threads=1):
+        with using_threads(threads):
+            args = (grid, start, valid, axes, step, windows, iterations, update)
+            return cpu_kernels.slic_kmeans(*args)
+
+    kept = cpu_kernels._BY_POSITION.items
+    for iterations, update in ((1, True), (1, False), (3, True)):
+        kept.clear()
+        anew = run(clips[1], iterations, update)  # made by position (and kept)
+        assert len(kept) == 1
+        kept.clear()
+        run(clips[0], 1)  # another clip with these seeds: kept
+        for threads in (1, 3):
+            again = run(clips[1], iterations, update, threads)  # from what was kept
+            assert torch.equal(again[0], anew[0]) and torch.equal(again[1], anew[1])
+    # other seeds or another grid are another assignment
+    run(clips[0], 1, threads=1)
+    moved = start.clone()
+    moved[0, 0, -1] += 1
+    cpu_kernels.slic_kmeans(clips[0], moved, valid, axes, step, windows, 1)
+    assert len(kept) == 2
+
+
 def test_labels_do_not_depend_on_the_thread_count():  # one seed, one labelling (fixed point)
     clip = background_clips(1, 9, (96, 128), generator=gen(6), max_pan=5.0)
     seeds, valid, step = slic_seeds((9, 96, 128), [20])

@@ -15,9 +15,11 @@ R3, R6-R8):
   label changed move their sums (integers: the same totals). 2 ms an iteration where torch's
   bmm, additions, minimum and scatter took 5-7 ms; on the pixels of a 31 x 240 x 320 clip
   (``downsample=1``) 10 iterations take ~155 ms on 2 cores where this kernel taking every
-  voxel's sums each time took 270 ms; by default the first runs on all the pixels (by
-  position: no feature enters its distances), eight on every third pixel in y and x, and the
-  last, on all the pixels, takes no sums (~12 ms).
+  voxel's sums each time took 270 ms; by default the first runs on all the pixels, eight on
+  every third pixel in y and x, and the last, on all the pixels, takes no sums (~12 ms). The
+  first, from centres with no features, is by position alone: the same labels for every clip
+  with those seeds, so they are kept as runs and only summed (one clip on one thread: 21 ->
+  10 ms; the first clip with new seeds makes them).
 - :func:`connected_and_merged`: exact components and the small-piece merge on runs of pixels,
   equal to cc3d and the torch merge (also what ``merge_small_components`` runs on the CPU);
   at batch 1 a clip's frames are split across the threads, with one result for any split.
@@ -40,6 +42,8 @@ would be a second thread pool beside torch's.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -141,16 +145,28 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
     after += [step.float().contiguous().numpy(), windows.float().contiguous().numpy()]
     after += [labels.numpy()]
     kernel = _kernels().kmeans
+    # From centres with no features (SLIC's start) the assignment is by position alone: the
+    # same labels for every clip with these seeds on this grid, kept as runs and only summed
+    keys = [None] * b
+    if iterations and not centres[..., :c].any():
+        keys = [_positional_key(axes, centres[i, :, c:], valid[i], step[i], windows[i])
+                for i in range(b)]  # fmt: skip
+    known = [_BY_POSITION.get(key) for key in keys]
     for iteration in range(iterations):
         args = (*before, centres.float().contiguous().numpy(), *after)
         last = iteration == iterations - 1
         # the sums: whole in the first two iterations, then the changes; none if unused
         mode = _NO_SUMS if last and not update else _WHOLE if iteration < 2 else _CHANGES
+        by_runs = iteration == 0 and None not in known
 
-        def run(i, args=args, mode=mode):
-            kernel(*args, sums[i].numpy(), *runs[i], mode)
+        def run(i, args=args, mode=mode, by_runs=by_runs, last=last):
+            given = known[runs[i][0]] if by_runs else _NO_RUNS
+            kernel(*args, *given, sums[i].numpy(), *runs[i], mode, by_runs, last)
 
         side_by_side(run, len(runs))
+        for i in range(b) if iteration == 0 and not by_runs else ():
+            if keys[i] is not None and known[i] is None:  # (made by position just now)
+                _BY_POSITION.put(keys[i], _label_runs(labels[i].numpy()))
         if mode != _NO_SUMS:
             total = torch.zeros(b, k, c + 4, dtype=torch.int64).index_add_(0, clip_of, sums)
             centres = fixed_point.means(total[..., :-1], total[..., -1], q, centres.float())
@@ -158,6 +174,46 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
 
 
 _CHANGES, _WHOLE, _NO_SUMS = 0, 1, 2  # how the k-means kernel takes the centres' sums
+_NO_RUNS = (np.zeros(1, np.int64), *(np.zeros(0, np.int32) for _ in range(3)))
+
+
+class _Kept:
+    """A few recent values by key, shared by threads (oldest dropped first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key is None or key not in self.items:
+                return None
+            self.items.move_to_end(key)
+            return self.items[key]
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+# Assignments by position as runs, by seeds and grid (~0.5 MB each for 31 x 240 x 320; SLIC
+# draws n_segments 10-30 per clip, so three shapes' worth stay: ~32 MB at most)
+_BY_POSITION = _Kept(64)
+
+
+def _positional_key(axes, coords, valid, step, windows) -> bytes:
+    """What an assignment by position depends on: the grid, the centres' (t, y, x), the rest."""
+    parts = [*axes, coords, valid, step, windows]
+    return b"".join(x.float().contiguous().numpy().tobytes() + b"|" for x in parts)
+
+
+def _label_runs(lab: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A clip's labels (T, NY, NX) as its rows' runs: first (T * NY + 1,), start, end, label."""
+    first, start, value = _kernels().row_runs(lab)
+    end = np.append(start[1:], np.int32(lab.shape[-1]))
+    end[first[1:] - 1] = lab.shape[-1]  # each row's last run ends at the row's end
+    return first, start.copy(), end, value.copy()  # (not views of row_runs' room)
 
 
 def _merged_runs(first, start, value, t, h, w, limit, parts):
@@ -336,8 +392,8 @@ def _compile(numba, cache: bool):
                         out[cx] = src[i, min(cx * s + s // 2, w - 1)]
 
     @numba.njit(nogil=True, cache=cache)
-    def kmeans(planar, q, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, sums,
-               b, t0, t1, mode):  # fmt: skip
+    def kmeans(planar, q, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, rfirst,
+               rstart, rend, rvalue, sums, b, t0, t1, mode, by_runs, write):  # fmt: skip
         """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
 
         slic.cu's slic_assign (with torch's |m|^2 - 2 f.m) and slic_accumulate. planar
@@ -347,7 +403,10 @@ def _compile(numba, cache: bool):
         the last assignment's. ``sums`` carry over from the last call on these frames: with
         ``mode`` _WHOLE they are taken whole (by runs of one label), with _CHANGES only the
         voxels whose label changed move theirs (a few percent after the first iterations;
-        integer sums, so the same totals), with _NO_SUMS not at all.
+        integer sums, so the same totals), with _NO_SUMS not at all. ``by_runs``: the
+        assignment is given, as the runs of each row (rfirst (T * NY + 1,) into rstart, rend,
+        rvalue, as :func:`_label_runs` makes them), and only summed, and written to labels if
+        ``write``.
         """
         _, _, ny, c, nx = planar.shape
         k_all = centres.shape[1]
@@ -386,7 +445,16 @@ def _compile(numba, cache: bool):
 
         if mode == _WHOLE:
             sums[:] = 0
-        for t in range(t0, t1):
+        for t in range(t0, t1 if by_runs else t0):
+            for iy in range(ny):
+                r = t * ny + iy
+                for j in range(rfirst[r], rfirst[r + 1]):
+                    x0, x1, v = rstart[j], rend[j], rvalue[j]
+                    if mode == _WHOLE:
+                        add(v, 1, t, iy, x0, x1)
+                    if write:
+                        labels[b, t, iy, x0:x1] = v
+        for t in range(t0, t0 if by_runs else t1):
             pt = np.float32(t)
             for iy in range(ny):
                 py = ys[iy]
