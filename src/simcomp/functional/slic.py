@@ -328,13 +328,14 @@ def _schedule(s: int, iterations: int) -> list[tuple[int, int]]:
     the pixels over every centre in its window as scikit-image's, puts the boundaries where
     scikit-image's go. Adjusted Rand index against scikit-image on six real-photo clips at
     n_segments 10 / 20 / 30 (``benchmarks/slic_quality.py --photos real``): 0.97 / 0.92 / 0.93
-    (26 clips: 0.95 / 0.93 / 0.88) at ~1.15x the time of the schedule without the first on the
-    pixels, 0.94 / 0.91 / 0.91 (26 clips: 0.93 / 0.89 / 0.87); the first on the 3 x 3 cells'
-    means instead recovers none of it (0.93 / 0.88 / 0.88 over the 26), the first two on the
-    pixels 0.95 / 0.93 / 0.91 at ~1.4x; every iteration on the pixels (``downsample=1``),
-    0.99 / 0.95 / 0.97 at ~2.2-2.6x. The former default, all ten on 4 x 4 cells' means and then
-    each pixel choosing among its cell's and the 4 neighbouring cells' labels: 0.85 / 0.80 /
-    0.76.
+    (26 clips: 0.95 / 0.93 / 0.88) at ~1.1x the time of the schedule without the first on the
+    pixels, 0.94 / 0.91 / 0.91 (26 clips: 0.93 / 0.89 / 0.87). (On the CPU the first, by
+    position alone, is kept per seeds and only summed: :func:`simcomp.cpu_kernels.slic_kmeans`.)
+    The first on the 3 x 3 cells' means instead recovers none of it (0.93 / 0.88 / 0.88 over
+    the 26), the first two on the pixels 0.95 / 0.93 / 0.91 at ~1.4x; every iteration on the
+    pixels (``downsample=1``), 0.99 / 0.95 / 0.97 at ~2x. The former default, all ten on 4 x 4
+    cells' means and then each pixel choosing among its cell's and the 4 neighbouring cells'
+    labels: 0.85 / 0.80 / 0.76.
     """
     if s == 1 or iterations < 3:
         return [(1, iterations)]
