@@ -120,6 +120,10 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
     Returns:
         labels int32 (B, T * NY * NX) of the last assignment, and the centres (B, K, C + 3)
         after it.
+
+    From centres with no features, SLIC's start, the first assignment is by position alone:
+    each clip's is kept as its rows' runs by seeds and grid (``_BY_POSITION``), and a clip
+    with the same ones only sums its pixels over them.
     """
     b, t, ys, c, xs = planar.shape
     n, k = t * ys * xs, centres.shape[1]
