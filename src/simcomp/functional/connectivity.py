@@ -179,8 +179,8 @@ def merge_small_components(
     its raster index, the direction in scikit-image's order +x, -x, +y, -y, +t, -t):
     scikit-image's order is its search queue's, which no parallel pass can replay. The two
     agree exactly on pieces of up to two voxels, and on SLIC's labels of real photos give
-    the same label to 98-99% of the pixels (adjusted Rand index 0.96-0.98; 95-98% and
-    0.91-0.97 on pans across other photos): the search's order is by distance inside the
+    the same label to 98-99% of the pixels (adjusted Rand index 0.96-0.97; 97-98% and
+    0.93-0.95 on pans across other photos): the search's order is by distance inside the
     piece, the key's by L1 distance, which differ where a piece is not convex.
 
     Each small region thus points at an earlier one; following the pointers ends at a
