@@ -40,9 +40,9 @@ def threads(n: int):
 def slic_over_the_schedule(size, compensated: bool, kernels: bool, device="cpu"):
     """SLIC's labels (2, 9, H, W) of two built-in clips over the k-means schedule.
 
-    Nine iterations on every second pixel in y and x, the last on all, no connectivity; from R7's
-    features (``slic_video``) or ``slic_compensated``: what the kernels and the torch path are
-    compared on.
+    The first iteration on the pixels, eight on every second pixel in y and x, the last on
+    all, no connectivity; from R7's features (``slic_video``) or ``slic_compensated``: what the
+    kernels and the torch path are compared on.
     """
     from simcomp.data.synthetic import background_clips
     from simcomp.functional.occlusion import slic_features

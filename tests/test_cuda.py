@@ -153,8 +153,8 @@ def test_slic_video_same_labels_with_and_without_kernels():  # SPEC R6
 @pytest.mark.parametrize("compensated", [False, True], ids=["features", "compensated"])
 @pytest.mark.parametrize("size", [(96, 128), (94, 126)])
 def test_kernels_match_the_torch_path_over_the_schedule(size, compensated):
-    # SPEC R6: the CuPy k-means steps over SLIC's schedule (nine on every second pixel, the
-    # last sample cut to the edge at 94 x 126, the last on all the pixels), from either
+    # SPEC R6: the CuPy k-means steps over SLIC's schedule (the first on the pixels, eight on
+    # every second pixel, the last sample cut to the edge at 94 x 126, the last on all), from either
     # features source, against the torch path
     if not simcomp.cuda.available(torch.zeros(1, device="cuda")):
         pytest.skip("CuPy is not installed")

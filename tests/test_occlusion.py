@@ -214,7 +214,7 @@ def test_schedule_samples_all_but_the_first_and_last_iterations():  # SPEC R6: s
     # the first (by position: scikit-image's first update) and the last on the pixels
     assert _schedule(3, 10) == [(1, 1), (3, 8), (1, 1)]
     assert _schedule(2, 3) == [(1, 1), (2, 1), (1, 1)] and _schedule(2, 2) == [(1, 2)]
-    assert _schedule(1, 10) == [(1, 10)]  # no pooling: all on the pixels
+    assert _schedule(1, 10) == [(1, 10)]  # no sampling: all on the pixels
     assert _schedule(3, 1) == [(1, 1)] and _schedule(3, 0) == [(1, 0)]
     # step / 12 in 1..3: 3 in the paper's regime (steps 51-88), none where the grid is fine
     steps = torch.tensor([51.0, 88.0])

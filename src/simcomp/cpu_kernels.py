@@ -149,9 +149,7 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
     after += [step.float().contiguous().numpy(), windows.float().contiguous().numpy()]
     after += [labels.numpy()]
     kernel = _kernels().kmeans
-    # From centres with no features (SLIC's start) the assignment is by position alone: the
-    # same labels for every clip with these seeds on this grid, kept as runs and only summed
-    keys = [None] * b
+    keys = [None] * b  # (SLIC's start: see above)
     if iterations and not centres[..., :c].any():
         keys = [_positional_key(axes, centres[i, :, c:], valid[i], step[i], windows[i])
                 for i in range(b)]  # fmt: skip
@@ -168,9 +166,10 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
             kernel(*args, *given, sums[i].numpy(), *runs[i], mode, by_runs, last)
 
         side_by_side(run, len(runs))
-        for i in range(b) if iteration == 0 and not by_runs else ():
-            if keys[i] is not None and known[i] is None:  # (made by position just now)
-                _BY_POSITION.put(keys[i], _label_runs(labels[i].numpy()))
+        if iteration == 0 and not by_runs:  # made by position just now: kept
+            for key, was_known, lab in zip(keys, known, labels, strict=True):
+                if key is not None and was_known is None:
+                    _BY_POSITION.put(key, _label_runs(lab.numpy()))
         if mode != _NO_SUMS:
             total = torch.zeros(b, k, c + 4, dtype=torch.int64).index_add_(0, clip_of, sums)
             centres = fixed_point.means(total[..., :-1], total[..., -1], q, centres.float())
@@ -178,7 +177,7 @@ def slic_kmeans(planar, centres, valid, axes, step, windows, iterations, update=
 
 
 _CHANGES, _WHOLE, _NO_SUMS = 0, 1, 2  # how the k-means kernel takes the centres' sums
-_NO_RUNS = (np.zeros(1, np.int64), *(np.zeros(0, np.int32) for _ in range(3)))
+_NO_RUNS = (np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32))
 
 
 class _Kept:
@@ -213,11 +212,9 @@ def _positional_key(axes, coords, valid, step, windows) -> bytes:
 
 
 def _label_runs(lab: np.ndarray) -> tuple[np.ndarray, ...]:
-    """A clip's labels (T, NY, NX) as its rows' runs: first (T * NY + 1,), start, end, label."""
+    """A clip's labels (T, NY, NX) as :func:`row_runs` gives them, kept compact."""
     first, start, value = _kernels().row_runs(lab)
-    end = np.append(start[1:], np.int32(lab.shape[-1]))
-    end[first[1:] - 1] = lab.shape[-1]  # each row's last run ends at the row's end
-    return first, start.copy(), end, value.copy()  # (not views of row_runs' room)
+    return first, start.copy(), value.copy()  # (not views of row_runs' room for a run a pixel)
 
 
 def _merged_runs(first, start, value, t, h, w, limit, parts):
@@ -397,7 +394,7 @@ def _compile(numba, cache: bool):
 
     @numba.njit(nogil=True, cache=cache)
     def kmeans(planar, q, ft, fy, fx, centres, valid, ys, xs, step, windows, labels, rfirst,
-               rstart, rend, rvalue, sums, b, t0, t1, mode, by_runs, write):  # fmt: skip
+               rstart, rvalue, sums, b, t0, t1, mode, by_runs, write):  # fmt: skip
         """One assignment of frames [t0, t1) of clip b, and their fixed-point sums per label.
 
         slic.cu's slic_assign (with torch's |m|^2 - 2 f.m) and slic_accumulate. planar
@@ -408,8 +405,8 @@ def _compile(numba, cache: bool):
         ``mode`` _WHOLE they are taken whole (by runs of one label), with _CHANGES only the
         voxels whose label changed move theirs (a few percent after the first iterations;
         integer sums, so the same totals), with _NO_SUMS not at all. ``by_runs``: the
-        assignment is given, as the runs of each row (rfirst (T * NY + 1,) into rstart, rend,
-        rvalue, as :func:`_label_runs` makes them), and only summed, and written to labels if
+        assignment is given, as the runs of each row (rfirst (T * NY + 1,) into rstart and
+        rvalue, as :func:`row_runs` makes them), and only summed, and written to labels if
         ``write``.
         """
         _, _, ny, c, nx = planar.shape
@@ -449,16 +446,19 @@ def _compile(numba, cache: bool):
 
         if mode == _WHOLE:
             sums[:] = 0
-        for t in range(t0, t1 if by_runs else t0):
-            for iy in range(ny):
-                r = t * ny + iy
-                for j in range(rfirst[r], rfirst[r + 1]):
-                    x0, x1, v = rstart[j], rend[j], rvalue[j]
-                    if mode == _WHOLE:
-                        add(v, 1, t, iy, x0, x1)
-                    if write:
-                        labels[b, t, iy, x0:x1] = v
-        for t in range(t0, t0 if by_runs else t1):
+        if by_runs:
+            for t in range(t0, t1):
+                for iy in range(ny):
+                    r = t * ny + iy
+                    for j in range(rfirst[r], rfirst[r + 1]):
+                        x0, v = rstart[j], rvalue[j]
+                        x1 = rstart[j + 1] if j + 1 < rfirst[r + 1] else nx
+                        if mode == _WHOLE:
+                            add(v, 1, t, iy, x0, x1)
+                        if write:
+                            labels[b, t, iy, x0:x1] = v
+            return
+        for t in range(t0, t1):
             pt = np.float32(t)
             for iy in range(ny):
                 py = ys[iy]
