@@ -72,7 +72,12 @@ def main(argv=None) -> dict:
         reuse_freed_memory()
     b, t, size = args.batch, args.frames, tuple(args.size)
     if args.photos == "real":
+        import skimage.data
+
         names = args.names.split(",")
+        unknown = [n for n in names if not callable(getattr(skimage.data, n, None))]
+        if unknown:
+            ap.error(f"--names: expected scikit-image photos (skimage.data), got {unknown}")
         pans = [real_photo_clip(names[i % len(names)], i, t, size, 6.0) for i in range(b)]
         background, shift = (torch.cat(x).to(device) for x in zip(*pans, strict=True))
     else:
